@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs every pg_retention test suite: builds the extension, installs it into a private copy
+# of PostgreSQL under build/, starts a throwaway cluster and runs pg_regress, the isolation
+# specs and the TAP tests against it. Stops the cluster afterwards; exits non-zero on any
+# failure. Usage: scripts/test.sh [regress|isolation|tap ...]   (default: all suites)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+suites=("$@")
+[ ${#suites[@]} -eq 0 ] && suites=(regress isolation tap)
+want() { [[ " ${suites[*]} " == *" $1 "* ]]; }
+
+need_packages
+build
+# The install script is generated from src/sql/; in CI the committed copy must match.
+if [ "${CI:-}" = true ] && [ -d .git ] && ! git diff --quiet -- 'pg_retention--*.sql'; then
+	git --no-pager diff --stat -- 'pg_retention--*.sql'
+	die "pg_retention--*.sql is out of step with src/sql/: run make and commit it"
+fi
+private_install
+start_cluster test-cluster
+
+passed=0 failed=0
+count() {	# count "ok"/"FAILED" result lines of pg_regress-style output in file $1
+	local p f
+	p=$(grep -cE '^(ok|not ok|test| ) .*\.\.\. +ok' "$1" || true)
+	f=$(grep -cE '\.\.\. +FAILED' "$1" || true)
+	passed=$((passed + p)); failed=$((failed + f))
+}
+status=0
+mk() { make -s PG_CONFIG=$PGBIN_SYS/pg_config "$@"; }
+
+if want regress; then
+	say "pg_regress"
+	mk regresscheck 2>&1 | tee "$BUILD/regress.log" || status=1
+	count "$BUILD/regress.log"
+	[ -f regression.diffs ] && head -n 200 regression.diffs
+fi
+if want isolation && [ -n "$(ls test/isolation/specs/*.spec 2>/dev/null)" ]; then
+	say "isolation"
+	mk isolationcheck 2>&1 | tee "$BUILD/isolation.log" || status=1
+	count "$BUILD/isolation.log"
+	[ -f test/isolation/output/regression.diffs ] && head -n 200 test/isolation/output/regression.diffs
+fi
+if want tap && [ -n "$(ls test/t/*.pl 2>/dev/null)" ]; then
+	say "TAP"
+	# PostgreSQL::Test::Cluster makes its own clusters from the binaries first on PATH.
+	mkdir -p tmp_check && [ "$(id -u)" -eq 0 ] && chown -R postgres tmp_check
+	as_pg env PATH="$PGBIN:$PATH" PG_REGRESS="$PGBIN_SYS/../lib/pgxs/src/test/regress/pg_regress" \
+		TESTDIR="$ROOT" PERL5LIB="$PGBIN_SYS/../lib/pgxs/src/test/perl" \
+		prove --timer test/t/*.pl 2>&1 | tee "$BUILD/tap.log" || status=1
+	p=$(grep -cE '^test/t/.* ok$' "$BUILD/tap.log" || true)
+	f=$(grep -cE '^test/t/.*(Failed|Dubious)' "$BUILD/tap.log" || true)
+	passed=$((passed + p)); failed=$((failed + f))
+fi
+
+stop_cluster
+[ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+printf '\ntests: %d passed, %d failed\n' "$passed" "$failed"
+exit "$status"
