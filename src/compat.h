@@ -1,0 +1,51 @@
+/*-------------------------------------------------------------------------
+ *
+ * compat.h
+ *	  Every difference between the PostgreSQL versions pg_retention builds on, in one place.
+ *
+ * pg_retention targets PostgreSQL 15; the wrappers below keep call sites identical on
+ * later versions whose internal APIs changed.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_RETENTION_COMPAT_H
+#define PG_RETENTION_COMPAT_H
+
+#include "utils/datetime.h"
+#include "utils/rangetypes.h"
+
+#if PG_VERSION_NUM < 150000
+#error "pg_retention requires PostgreSQL 15 or later"
+#endif
+
+#if SIZEOF_DATUM < 8
+#error "pg_retention needs 64-bit Datums: customer_period is an 8-byte pass-by-value type"
+#endif
+
+/* DecodeTimezoneAbbrev gained an output type argument and error details in PostgreSQL 16. */
+#if PG_VERSION_NUM >= 160000
+static inline int
+CompatDecodeTimezoneAbbrev(char *lowtoken, int *offset, pg_tz **tz)
+{
+	int			ftype;
+	DateTimeErrorExtra extra;
+
+	if (DecodeTimezoneAbbrev(0, lowtoken, &ftype, offset, tz, &extra) != 0)
+		return UNKNOWN_FIELD;
+	return ftype;
+}
+#else
+#define CompatDecodeTimezoneAbbrev(lowtoken, offset, tz) \
+	DecodeTimezoneAbbrev(0, (lowtoken), (offset), (tz))
+#endif
+
+/* make_range gained a soft-error context in PostgreSQL 16. */
+#if PG_VERSION_NUM >= 160000
+#define CompatMakeRange(typcache, lower, upper, empty) \
+	make_range((typcache), (lower), (upper), (empty), NULL)
+#else
+#define CompatMakeRange(typcache, lower, upper, empty) \
+	make_range((typcache), (lower), (upper), (empty))
+#endif
+
+#endif							/* PG_RETENTION_COMPAT_H */
