@@ -15,7 +15,7 @@ SELECT customer_period(ordered_on, 'week') AS week, start_date(customer_period(o
 FROM orders GROUP BY 1, 2 ORDER BY 1 LIMIT 6;
 
 \echo
-\echo == Per quarter, with each quarter's date range
+\echo == Per quarter, with the dates each quarter covers
 SELECT customer_period(ordered_on, 'quarter') AS quarter,
        customer_period(ordered_on, 'quarter')::daterange AS dates,
        count(*) AS orders, count(DISTINCT customer_id) AS customers, sum(amount) AS revenue
