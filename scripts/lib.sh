@@ -16,7 +16,7 @@ need_packages() {
 	for p in "${pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 	done
-	[ ${#missing[@]} -eq 0 ] && return 0
+	[ ${#missing[@]} -eq 0 ] && { choose_build_dir; return 0; }
 	say "installing ${missing[*]}"
 	[ "$(id -u)" -eq 0 ] || die "packages missing (${missing[*]}): run as root or install them first"
 	export DEBIAN_FRONTEND=noninteractive
@@ -24,6 +24,17 @@ need_packages() {
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 	# Debian's package starts a cluster of its own; the scripts use private ones only.
 	command -v pg_ctlcluster >/dev/null && pg_ctlcluster $PG_MAJOR main stop 2>/dev/null || true
+	choose_build_dir
+}
+
+# The server runs as "postgres" and reads the private install and the cluster from $BUILD:
+# when root runs the scripts from a directory "postgres" cannot enter (under /root, say),
+# use a directory under /tmp instead of build/.
+choose_build_dir() {
+	if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$ROOT"; then
+		BUILD="${TMPDIR:-/tmp}/pg_retention-build-$(printf '%s' "$ROOT" | md5sum | cut -c1-8)"
+		mkdir -p "$BUILD"
+	fi
 }
 
 # Build the extension (warnings are errors when WERROR=1, as in CI).
