@@ -524,6 +524,8 @@ PeriodUnitFromName(const char *name)
 	char	   *lower;
 	char	   *param;
 	int			len;
+	int			kind;
+	int			p = 0;
 
 	/* surrounding white space is ignored, letters are case-insensitive */
 	while (isspace((unsigned char) *name))
@@ -533,8 +535,6 @@ PeriodUnitFromName(const char *name)
 		len--;
 	lower = downcase_truncate_identifier(name, len, false);
 	param = strchr(lower, ':');
-	int			kind;
-	int			p = 0;
 
 	if (param)
 		*param++ = '\0';
