@@ -30,6 +30,21 @@ FROM generate_series(timestamptz '2024-01-01 00:00+00', timestamptz '2024-12-31 
      unnest(ARRAY['UTC', 'Europe/Berlin', 'America/Los_Angeles', 'Asia/Kolkata', 'EST', 'CET', '+05']) z
 WHERE customer_period(t, 'day', z) <> customer_period(timezone(z, t)::date, 'day');
 
+-- the session-zone form agrees with the timestamp's date in that zone, for zones with one
+-- fixed offset (a shortcut) and zones with daylight saving time
+CREATE FUNCTION pg_temp.session_disagreements(zone text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+  PERFORM set_config('timezone', zone, true);
+  SELECT count(*) INTO n
+  FROM generate_series(timestamptz '2023-01-01 00:00+00', timestamptz '2024-12-31 00:00+00', interval '5 hours 7 minutes') t
+  WHERE customer_period(t, 'day') <> customer_period(t::date, 'day')
+     OR customer_period(t, 'month') <> customer_period(date_trunc('month', t)::date, 'month');
+  RETURN n;
+END $$;
+SELECT zone, pg_temp.session_disagreements(zone) AS disagreements
+FROM unnest(ARRAY['UTC', 'Etc/GMT+5', 'Asia/Kolkata', 'Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe']) zone;
+
 -- a kind or zone that changes from row to row is honoured row by row
 SELECT k, customer_period(date '2026-03-05', k)
 FROM (VALUES ('month'), ('quarter'), ('month'), ('retail_period')) v(k);

@@ -36,9 +36,12 @@
 #include "compat.h"
 #include "period.h"
 
-/* the supported date range: [PERIOD_MIN_DATE, PERIOD_END_DATE) as DateADT */
-#define PERIOD_MIN_DATE		(date2j(1, 1, 1) - POSTGRES_EPOCH_JDATE)
-#define PERIOD_END_DATE		(date2j(10000, 1, 1) - POSTGRES_EPOCH_JDATE)
+/*
+ * The supported date range, [0001-01-01, 10000-01-01), as DateADT: date2j(1, 1, 1) and
+ * date2j(10000, 1, 1) less POSTGRES_EPOCH_JDATE.
+ */
+#define PERIOD_MIN_DATE		(-730119)
+#define PERIOD_END_DATE		2921940
 
 #define PERIOD_KIND_MAX		PK_RETAIL_YEAR
 
@@ -985,6 +988,9 @@ typedef struct ConstructorCache
 	TzMode		tzmode;			/* how to apply it */
 	int			tzoffset;		/* TZ_FIXED: seconds east of UTC */
 	pg_tz	   *tz;				/* TZ_ZONE: the zone */
+	pg_tz	   *offset_zone;	/* zone whose fixed offset was last looked up */
+	bool		offset_fixed;	/* does offset_zone have one UTC offset for all time? */
+	long		offset_secs;	/* if so, seconds east of UTC */
 } ConstructorCache;
 
 static ConstructorCache *
@@ -1062,9 +1068,13 @@ DateOfTimestamp(Timestamp ts)
 	return (DateADT) FloorDiv(ts, USECS_PER_DAY);
 }
 
-/* the local date of a timestamptz in zone tz (NULL: the session time zone) */
+/*
+ * The local date of a timestamptz in zone tz. Zones with one UTC offset for all time
+ * (UTC, fixed offsets: a common server setting) take a shortcut past the time zone
+ * database; the cache remembers which zone was checked.
+ */
 static DateADT
-DateOfTimestampTz(TimestampTz ts, pg_tz *tz)
+DateOfTimestampTz(TimestampTz ts, pg_tz *tz, ConstructorCache *c)
 {
 	struct pg_tm tm;
 	fsec_t		fsec;
@@ -1072,6 +1082,13 @@ DateOfTimestampTz(TimestampTz ts, pg_tz *tz)
 
 	if (TIMESTAMP_NOT_FINITE(ts))
 		ReportInfiniteTimestamp();
+	if (c->offset_zone != tz)
+	{
+		c->offset_fixed = pg_get_timezone_offset(tz, &c->offset_secs);
+		c->offset_zone = tz;
+	}
+	if (c->offset_fixed)
+		return DateOfTimestamp(ts + (int64) c->offset_secs * USECS_PER_SEC);
 	if (timestamp2tm(ts, &tzoff, &tm, &fsec, NULL, tz) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
@@ -1140,9 +1157,11 @@ PG_FUNCTION_INFO_V1(customer_period_from_timestamptz);
 Datum
 customer_period_from_timestamptz(PG_FUNCTION_ARGS)
 {
-	DateADT		d = DateOfTimestampTz(PG_GETARG_TIMESTAMPTZ(0), NULL);
+	PeriodUnit	unit = ConstructorUnit(fcinfo);
+	DateADT		d = DateOfTimestampTz(PG_GETARG_TIMESTAMPTZ(0), session_timezone,
+									  (ConstructorCache *) fcinfo->flinfo->fn_extra);
 
-	PG_RETURN_CUSTOMER_PERIOD(PeriodFromDate(d, ConstructorUnit(fcinfo)));
+	PG_RETURN_CUSTOMER_PERIOD(PeriodFromDate(d, unit));
 }
 
 PG_FUNCTION_INFO_V1(customer_period_from_timestamptz_zone);
@@ -1164,7 +1183,7 @@ customer_period_from_timestamptz_zone(PG_FUNCTION_ARGS)
 			d = DateOfTimestamp(ts + (int64) c->tzoffset * USECS_PER_SEC);
 			break;
 		case TZ_ZONE:
-			d = DateOfTimestampTz(ts, c->tz);
+			d = DateOfTimestampTz(ts, c->tz, c);
 			break;
 		default:
 			d = DateOfTimestamp(DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone,
