@@ -45,6 +45,20 @@ END $$;
 SELECT zone, pg_temp.session_disagreements(zone) AS disagreements
 FROM unnest(ARRAY['UTC', 'Etc/GMT+5', 'Asia/Kolkata', 'Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe']) zone;
 
+-- the same with instants in random order (the offset cache sees them out of order)
+CREATE TEMP TABLE shuffled AS
+SELECT t FROM generate_series(timestamptz '1965-01-01 00:00+00', timestamptz '2040-12-31 00:00+00', interval '3 hours 17 minutes') t
+ORDER BY md5(t::text);
+CREATE FUNCTION pg_temp.shuffled_disagreements(zone text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+  PERFORM set_config('timezone', zone, true);
+  SELECT count(*) INTO n FROM shuffled WHERE customer_period(t, 'day') <> customer_period(t::date, 'day');
+  RETURN n;
+END $$;
+SELECT zone, pg_temp.shuffled_disagreements(zone) AS disagreements
+FROM unnest(ARRAY['Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'Europe/London']) zone;
+
 -- a kind or zone that changes from row to row is honoured row by row
 SELECT k, customer_period(date '2026-03-05', k)
 FROM (VALUES ('month'), ('quarter'), ('month'), ('retail_period')) v(k);

@@ -977,6 +977,16 @@ typedef enum TzMode
 	TZ_PER_ROW					/* dynamic abbreviation: resolved per value */
 } TzMode;
 
+/* a stretch of time over which a zone keeps one UTC offset */
+typedef struct OffsetSpan
+{
+	TimestampTz from;			/* earliest instant known to have this offset */
+	TimestampTz until;			/* the zone's next transition (exclusive) */
+	long		offset;			/* seconds east of UTC */
+} OffsetSpan;
+
+#define OFFSET_SPANS 16
+
 /* what a constructor remembers between calls of one query (fn_extra) */
 typedef struct ConstructorCache
 {
@@ -988,9 +998,12 @@ typedef struct ConstructorCache
 	TzMode		tzmode;			/* how to apply it */
 	int			tzoffset;		/* TZ_FIXED: seconds east of UTC */
 	pg_tz	   *tz;				/* TZ_ZONE: the zone */
-	pg_tz	   *offset_zone;	/* zone whose fixed offset was last looked up */
+	pg_tz	   *offset_zone;	/* zone the offsets below belong to */
 	bool		offset_fixed;	/* does offset_zone have one UTC offset for all time? */
 	long		offset_secs;	/* if so, seconds east of UTC */
+	OffsetSpan	spans[OFFSET_SPANS];	/* otherwise, spans of constant offset seen so far */
+	int			nspans;			/* spans in use */
+	int			victim;			/* span to replace next when all are in use */
 } ConstructorCache;
 
 static ConstructorCache *
@@ -1069,26 +1082,93 @@ DateOfTimestamp(Timestamp ts)
 }
 
 /*
- * The local date of a timestamptz in zone tz. Zones with one UTC offset for all time
- * (UTC, fixed offsets: a common server setting) take a shortcut past the time zone
- * database; the cache remembers which zone was checked.
+ * The UTC offset of zone tz at instant ts, or false if the zone database cannot say.
+ *
+ * A zone with one offset for all time (UTC, fixed offsets: a common server setting)
+ * answers at once. Otherwise the cache keeps spans of constant offset: asking the zone
+ * for its next transition after ts tells the offset at ts and that it holds until the
+ * transition; a span's start moves back whenever an earlier instant lands in it. Over
+ * instants in random order each span misses only a few times (whenever a new earliest
+ * instant turns up), so nearly every row is answered from the cache.
  */
+static bool
+ZoneOffsetAt(TimestampTz ts, pg_tz *tz, ConstructorCache *c, long *offset)
+{
+	pg_time_t	t,
+				boundary;
+	TimestampTz until;
+	long		before,
+				after;
+	int			before_dst,
+				after_dst,
+				found;
+	OffsetSpan *span;
+
+	if (c->offset_zone != tz)
+	{
+		c->offset_fixed = pg_get_timezone_offset(tz, &c->offset_secs);
+		c->offset_zone = tz;
+		c->nspans = 0;
+		c->victim = 0;
+	}
+	if (c->offset_fixed)
+	{
+		*offset = c->offset_secs;
+		return true;
+	}
+	for (int i = 0; i < c->nspans; i++)
+	{
+		if (ts >= c->spans[i].from && ts < c->spans[i].until)
+		{
+			*offset = c->spans[i].offset;
+			return true;
+		}
+	}
+
+	/* whole seconds since 1970, rounded down (a transition falls on a whole second) */
+	t = (pg_time_t) FloorDiv(ts, USECS_PER_SEC) +
+		(pg_time_t) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+	found = pg_next_dst_boundary(&t, &before, &before_dst, &boundary, &after, &after_dst, tz);
+	if (found < 0)
+		return false;
+	*offset = before;
+	until = found == 1 ? time_t_to_timestamptz(boundary) : DT_NOEND;
+
+	/* a span ending at the same transition: extend it back to ts */
+	for (int i = 0; i < c->nspans; i++)
+	{
+		if (c->spans[i].until == until && c->spans[i].offset == before)
+		{
+			c->spans[i].from = Min(c->spans[i].from, ts);
+			return true;
+		}
+	}
+	if (c->nspans < OFFSET_SPANS)
+		span = &c->spans[c->nspans++];
+	else
+	{
+		span = &c->spans[c->victim];
+		c->victim = (c->victim + 1) % OFFSET_SPANS;
+	}
+	span->from = ts;
+	span->until = until;
+	span->offset = before;
+	return true;
+}
+
+/* the local date of a timestamptz in zone tz */
 static DateADT
 DateOfTimestampTz(TimestampTz ts, pg_tz *tz, ConstructorCache *c)
 {
 	struct pg_tm tm;
 	fsec_t		fsec;
 	int			tzoff;
+	long		offset;
 
 	if (TIMESTAMP_NOT_FINITE(ts))
 		ReportInfiniteTimestamp();
-	if (c->offset_zone != tz)
-	{
-		c->offset_fixed = pg_get_timezone_offset(tz, &c->offset_secs);
-		c->offset_zone = tz;
-	}
-	if (c->offset_fixed)
-		return DateOfTimestamp(ts + (int64) c->offset_secs * USECS_PER_SEC);
+	if (ZoneOffsetAt(ts, tz, c, &offset))
+		return DateOfTimestamp(ts + (int64) offset * USECS_PER_SEC);
 	if (timestamp2tm(ts, &tzoff, &tm, &fsec, NULL, tz) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),

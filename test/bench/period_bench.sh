@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: customer_period(ts, 'month') against date_trunc('month', ts) on ~9.5M generated
 # orders (gen_orders.sql, 1M customers), alone and under GROUP BY, serial and with 2 parallel
-# workers. Both sides run in the same session on the same data, alternating, 5 times each;
+# workers, in a fixed-offset session time zone (UTC) and one with daylight saving time
+# (America/New_York). Both sides run in the same session on the same data, alternating, 5 times each;
 # the script prints median times and their ratio (period / date_trunc: below 1.0 is faster).
 # Usage: test/bench/period_bench.sh [customers]   (PGR_PORT picks the port, default 55440)
 set -euo pipefail
@@ -27,7 +28,7 @@ BEGIN
   EXECUTE q;
   RETURN 1000 * extract(epoch FROM clock_timestamp() - t0);
 END $$;
-CREATE TEMP TABLE runs (test text, workers int, side text, ms float8);
+CREATE TEMP TABLE runs (zone text, test text, workers int, side text, ms float8);
 CREATE TEMP TABLE tests (test text, period_q text, trunc_q text);
 INSERT INTO tests VALUES
  ('per row', 'SELECT count(retention.customer_period(ordered_at, ''month'')) FROM orders',
@@ -35,32 +36,35 @@ INSERT INTO tests VALUES
  ('GROUP BY', 'SELECT retention.customer_period(ordered_at, ''month''), count(*) FROM orders GROUP BY 1',
               'SELECT date_trunc(''month'', ordered_at), count(*) FROM orders GROUP BY 1');
 DO $$
-DECLARE t record; w int; i int;
+DECLARE t record; w int; i int; z text;
 BEGIN
+  FOREACH z IN ARRAY ARRAY['UTC', 'America/New_York'] LOOP
+  PERFORM set_config('timezone', z, false);
   FOREACH w IN ARRAY ARRAY[0, 2] LOOP
     PERFORM set_config('max_parallel_workers_per_gather', w::text, false);
     FOR t IN SELECT * FROM tests LOOP
       PERFORM pg_temp.ms(t.trunc_q);   -- warm the cache
       FOR i IN 1..5 LOOP
         IF i % 2 = 0 THEN
-          INSERT INTO runs VALUES (t.test, w, 'period', pg_temp.ms(t.period_q));
-          INSERT INTO runs VALUES (t.test, w, 'date_trunc', pg_temp.ms(t.trunc_q));
+          INSERT INTO runs VALUES (z, t.test, w, 'period', pg_temp.ms(t.period_q));
+          INSERT INTO runs VALUES (z, t.test, w, 'date_trunc', pg_temp.ms(t.trunc_q));
         ELSE
-          INSERT INTO runs VALUES (t.test, w, 'date_trunc', pg_temp.ms(t.trunc_q));
-          INSERT INTO runs VALUES (t.test, w, 'period', pg_temp.ms(t.period_q));
+          INSERT INTO runs VALUES (z, t.test, w, 'date_trunc', pg_temp.ms(t.trunc_q));
+          INSERT INTO runs VALUES (z, t.test, w, 'period', pg_temp.ms(t.period_q));
         END IF;
       END LOOP;
     END LOOP;
+  END LOOP;
   END LOOP;
 END $$;
 SELECT (SELECT count(*) FROM orders) AS orders,
        (SELECT count(*) FROM (SELECT retention.customer_period(ordered_at, 'month') FROM orders GROUP BY 1) s) AS months,
        (SELECT count(*) FROM (SELECT date_trunc('month', ordered_at) FROM orders GROUP BY 1) s) AS months_date_trunc;
-SELECT test, workers,
+SELECT zone, test, workers,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE side = 'period')::numeric) AS period_ms,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE side = 'date_trunc')::numeric) AS date_trunc_ms,
        round((percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE side = 'period') /
               percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE side = 'date_trunc'))::numeric, 2) AS ratio
-FROM runs GROUP BY test, workers ORDER BY workers, test;
+FROM runs GROUP BY zone, test, workers ORDER BY zone DESC, workers, test;
 SQL
 stop_cluster
