@@ -94,62 +94,76 @@ COMMENT ON FUNCTION retention.customer_period_sortsupport(internal) IS 'btree so
 COMMENT ON FUNCTION retention.customer_period_hash(retention.customer_period) IS 'hash opclass support';
 COMMENT ON FUNCTION retention.customer_period_hash_extended(retention.customer_period, int8) IS 'seeded hash opclass support';
 
-CREATE OPERATOR retention.< (
+-- The operators (and min/max) live in pg_catalog, which is always on the search path, so
+-- that `p = '2026-03'`, `p + 1` or `min(p)` work without schema-qualifying the operator;
+-- their functions stay in schema retention. They are members of the extension and go with it.
+CREATE OPERATOR pg_catalog.< (
 	LEFTARG = retention.customer_period, RIGHTARG = retention.customer_period,
 	FUNCTION = retention.customer_period_lt,
-	COMMUTATOR = OPERATOR(retention.>), NEGATOR = OPERATOR(retention.>=),
+	COMMUTATOR = OPERATOR(pg_catalog.>), NEGATOR = OPERATOR(pg_catalog.>=),
 	RESTRICT = scalarltsel, JOIN = scalarltjoinsel
 );
-CREATE OPERATOR retention.<= (
+CREATE OPERATOR pg_catalog.<= (
 	LEFTARG = retention.customer_period, RIGHTARG = retention.customer_period,
 	FUNCTION = retention.customer_period_le,
-	COMMUTATOR = OPERATOR(retention.>=), NEGATOR = OPERATOR(retention.>),
+	COMMUTATOR = OPERATOR(pg_catalog.>=), NEGATOR = OPERATOR(pg_catalog.>),
 	RESTRICT = scalarlesel, JOIN = scalarlejoinsel
 );
-CREATE OPERATOR retention.= (
+CREATE OPERATOR pg_catalog.= (
 	LEFTARG = retention.customer_period, RIGHTARG = retention.customer_period,
 	FUNCTION = retention.customer_period_eq,
-	COMMUTATOR = OPERATOR(retention.=), NEGATOR = OPERATOR(retention.<>),
+	COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>),
 	RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES
 );
-CREATE OPERATOR retention.<> (
+CREATE OPERATOR pg_catalog.<> (
 	LEFTARG = retention.customer_period, RIGHTARG = retention.customer_period,
 	FUNCTION = retention.customer_period_ne,
-	COMMUTATOR = OPERATOR(retention.<>), NEGATOR = OPERATOR(retention.=),
+	COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=),
 	RESTRICT = neqsel, JOIN = neqjoinsel
 );
-CREATE OPERATOR retention.>= (
+CREATE OPERATOR pg_catalog.>= (
 	LEFTARG = retention.customer_period, RIGHTARG = retention.customer_period,
 	FUNCTION = retention.customer_period_ge,
-	COMMUTATOR = OPERATOR(retention.<=), NEGATOR = OPERATOR(retention.<),
+	COMMUTATOR = OPERATOR(pg_catalog.<=), NEGATOR = OPERATOR(pg_catalog.<),
 	RESTRICT = scalargesel, JOIN = scalargejoinsel
 );
-CREATE OPERATOR retention.> (
+CREATE OPERATOR pg_catalog.> (
 	LEFTARG = retention.customer_period, RIGHTARG = retention.customer_period,
 	FUNCTION = retention.customer_period_gt,
-	COMMUTATOR = OPERATOR(retention.<), NEGATOR = OPERATOR(retention.<=),
+	COMMUTATOR = OPERATOR(pg_catalog.<), NEGATOR = OPERATOR(pg_catalog.<=),
 	RESTRICT = scalargtsel, JOIN = scalargtjoinsel
 );
 
+COMMENT ON OPERATOR pg_catalog.< (retention.customer_period, retention.customer_period) IS 'earlier than (periods order by kind, then by time)';
+COMMENT ON OPERATOR pg_catalog.<= (retention.customer_period, retention.customer_period) IS 'earlier than or the same period';
+COMMENT ON OPERATOR pg_catalog.= (retention.customer_period, retention.customer_period) IS 'the same period';
+COMMENT ON OPERATOR pg_catalog.<> (retention.customer_period, retention.customer_period) IS 'not the same period';
+COMMENT ON OPERATOR pg_catalog.>= (retention.customer_period, retention.customer_period) IS 'later than or the same period';
+COMMENT ON OPERATOR pg_catalog.> (retention.customer_period, retention.customer_period) IS 'later than';
+
 CREATE OPERATOR CLASS retention.customer_period_ops
 	DEFAULT FOR TYPE retention.customer_period USING btree AS
-	OPERATOR 1 retention.<,
-	OPERATOR 2 retention.<=,
-	OPERATOR 3 retention.=,
-	OPERATOR 4 retention.>=,
-	OPERATOR 5 retention.>,
+	OPERATOR 1 pg_catalog.<,
+	OPERATOR 2 pg_catalog.<=,
+	OPERATOR 3 pg_catalog.=,
+	OPERATOR 4 pg_catalog.>=,
+	OPERATOR 5 pg_catalog.>,
 	FUNCTION 1 retention.customer_period_cmp(retention.customer_period, retention.customer_period),
 	FUNCTION 2 retention.customer_period_sortsupport(internal),
 	FUNCTION 4 btequalimage(oid);
 COMMENT ON OPERATOR CLASS retention.customer_period_ops USING btree IS
 	'btree ordering of customer_period: by kind, then by time';
+COMMENT ON OPERATOR FAMILY retention.customer_period_ops USING btree IS
+	'btree ordering of customer_period: by kind, then by time';
 
 CREATE OPERATOR CLASS retention.customer_period_hash_ops
 	DEFAULT FOR TYPE retention.customer_period USING hash AS
-	OPERATOR 1 retention.=,
+	OPERATOR 1 pg_catalog.=,
 	FUNCTION 1 retention.customer_period_hash(retention.customer_period),
 	FUNCTION 2 retention.customer_period_hash_extended(retention.customer_period, int8);
 COMMENT ON OPERATOR CLASS retention.customer_period_hash_ops USING hash IS
+	'hashing of customer_period';
+COMMENT ON OPERATOR FAMILY retention.customer_period_hash_ops USING hash IS
 	'hashing of customer_period';
 
 -- min and max
@@ -163,16 +177,16 @@ CREATE FUNCTION retention.customer_period_larger(retention.customer_period, rete
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retention.customer_period_larger(retention.customer_period, retention.customer_period) IS
 	'the later of two periods';
-CREATE AGGREGATE retention.min(retention.customer_period) (
+CREATE AGGREGATE pg_catalog.min(retention.customer_period) (
 	SFUNC = retention.customer_period_smaller, STYPE = retention.customer_period,
-	COMBINEFUNC = retention.customer_period_smaller, SORTOP = OPERATOR(retention.<), PARALLEL = SAFE
+	COMBINEFUNC = retention.customer_period_smaller, SORTOP = OPERATOR(pg_catalog.<), PARALLEL = SAFE
 );
-COMMENT ON AGGREGATE retention.min(retention.customer_period) IS 'the earliest period';
-CREATE AGGREGATE retention.max(retention.customer_period) (
+COMMENT ON AGGREGATE pg_catalog.min(retention.customer_period) IS 'the earliest period';
+CREATE AGGREGATE pg_catalog.max(retention.customer_period) (
 	SFUNC = retention.customer_period_larger, STYPE = retention.customer_period,
-	COMBINEFUNC = retention.customer_period_larger, SORTOP = OPERATOR(retention.>), PARALLEL = SAFE
+	COMBINEFUNC = retention.customer_period_larger, SORTOP = OPERATOR(pg_catalog.>), PARALLEL = SAFE
 );
-COMMENT ON AGGREGATE retention.max(retention.customer_period) IS 'the latest period';
+COMMENT ON AGGREGATE pg_catalog.max(retention.customer_period) IS 'the latest period';
 
 -- arithmetic
 CREATE FUNCTION retention.customer_period_pl_int(retention.customer_period, int4) RETURNS retention.customer_period
@@ -189,22 +203,27 @@ COMMENT ON FUNCTION retention.customer_period_mi_int(retention.customer_period, 
 COMMENT ON FUNCTION retention.customer_period_mi(retention.customer_period, retention.customer_period) IS
 	'number of periods between two periods of the same kind';
 
-CREATE OPERATOR retention.+ (
+CREATE OPERATOR pg_catalog.+ (
 	LEFTARG = retention.customer_period, RIGHTARG = int4,
-	FUNCTION = retention.customer_period_pl_int, COMMUTATOR = OPERATOR(retention.+)
+	FUNCTION = retention.customer_period_pl_int, COMMUTATOR = OPERATOR(pg_catalog.+)
 );
-CREATE OPERATOR retention.+ (
+CREATE OPERATOR pg_catalog.+ (
 	LEFTARG = int4, RIGHTARG = retention.customer_period,
-	FUNCTION = retention.int_pl_customer_period, COMMUTATOR = OPERATOR(retention.+)
+	FUNCTION = retention.int_pl_customer_period, COMMUTATOR = OPERATOR(pg_catalog.+)
 );
-CREATE OPERATOR retention.- (
+CREATE OPERATOR pg_catalog.- (
 	LEFTARG = retention.customer_period, RIGHTARG = int4,
 	FUNCTION = retention.customer_period_mi_int
 );
-CREATE OPERATOR retention.- (
+CREATE OPERATOR pg_catalog.- (
 	LEFTARG = retention.customer_period, RIGHTARG = retention.customer_period,
 	FUNCTION = retention.customer_period_mi
 );
+COMMENT ON OPERATOR pg_catalog.+ (retention.customer_period, int4) IS 'the period n periods later';
+COMMENT ON OPERATOR pg_catalog.+ (int4, retention.customer_period) IS 'the period n periods later';
+COMMENT ON OPERATOR pg_catalog.- (retention.customer_period, int4) IS 'the period n periods earlier';
+COMMENT ON OPERATOR pg_catalog.- (retention.customer_period, retention.customer_period) IS
+	'number of periods between two periods of the same kind';
 
 -- accessors
 CREATE FUNCTION retention.start_date(retention.customer_period) RETURNS date
@@ -234,18 +253,20 @@ CREATE FUNCTION retention.date_contained_by_customer_period(date, retention.cust
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retention.date_contained_by_customer_period(date, retention.customer_period) IS
 	'implementation of <@ operator';
-CREATE OPERATOR retention.@> (
+CREATE OPERATOR pg_catalog.@> (
 	LEFTARG = retention.customer_period, RIGHTARG = date,
 	FUNCTION = retention.customer_period_contains_date,
-	COMMUTATOR = OPERATOR(retention.<@),
+	COMMUTATOR = OPERATOR(pg_catalog.<@),
 	RESTRICT = contsel, JOIN = contjoinsel
 );
-CREATE OPERATOR retention.<@ (
+CREATE OPERATOR pg_catalog.<@ (
 	LEFTARG = date, RIGHTARG = retention.customer_period,
 	FUNCTION = retention.date_contained_by_customer_period,
-	COMMUTATOR = OPERATOR(retention.@>),
+	COMMUTATOR = OPERATOR(pg_catalog.@>),
 	RESTRICT = contsel, JOIN = contjoinsel
 );
+COMMENT ON OPERATOR pg_catalog.@> (retention.customer_period, date) IS 'does the period contain the date?';
+COMMENT ON OPERATOR pg_catalog.<@ (date, retention.customer_period) IS 'is the date inside the period?';
 
 -- series
 CREATE FUNCTION retention.periods("from" retention.customer_period, "to" retention.customer_period)
