@@ -40,6 +40,21 @@ SELECT cohort_agg(a)::text = s.cs AS cohort_same, retention_agg(a)::text = s.rs 
        activity_union(a)::text = s.au AS union_same, count(*) = s.customers AS all_rows
 FROM par_acts, serial_states s GROUP BY s.cs, s.rs, s.au, s.customers;
 
+-- the one-pass aggregates over raw rows: each worker builds a map of the customers it saw,
+-- the leader merges the maps (customers seen by several workers are united)
+EXPLAIN (COSTS OFF)
+SELECT cohort_agg(c, customer_period(d, 'month'), amt), retention_agg(c, customer_period(d, 'month')) FROM par_orders;
+SELECT cohort_agg(c, customer_period(d, 'month'), amt)::text = s.cs AS one_pass_cohort_same,
+       retention_agg(c, customer_period(d, 'month'))::text = s.rs AS one_pass_retention_same
+FROM par_orders, serial_states s GROUP BY s.cs, s.rs;
+-- rows of one customer spread over all workers
+EXPLAIN (COSTS OFF)
+SELECT cohort_agg(c % 7, customer_period(d, 'month'), amt) FROM par_orders;
+SELECT cohort_agg(c % 7, customer_period(d, 'month'), amt)::text = s.cs AS spread_same
+FROM par_orders, (SELECT cohort_agg(a)::text AS cs
+                  FROM (SELECT activity_agg(customer_period(d, 'month'), amt) a FROM par_orders GROUP BY c % 7) x) s
+GROUP BY s.cs;
+
 -- activity_agg per customer: partial activities from the workers are merged per customer
 -- (a table with many orders per customer, so that partial grouping pays off; tuples moved
 -- through Gather priced as usual)

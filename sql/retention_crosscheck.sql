@@ -1,6 +1,7 @@
 --
 -- cohort_table, retention_table and lifecycle_table equal plain-SQL computations of the same
--- definitions: on generated order histories (three seeds) and on CDNOW, per month and per
+-- definitions (and the one-pass aggregates over raw rows build the same states as the two-step
+-- ones): on generated order histories (three seeds) and on CDNOW, per month and per
 -- quarter, cohort modes 'on' and 'on_or_after', inactivity windows 1 and 3.
 --
 SET search_path = retention, public;
@@ -76,6 +77,11 @@ BEGIN
   FOREACH k IN ARRAY ARRAY['month', 'quarter'] LOOP
     SELECT cohort_agg(a), retention_agg(a) INTO cs, rs
     FROM (SELECT activity_agg(customer_period(d, k), amt) AS a FROM ord GROUP BY c) s;
+    -- the one-pass aggregates over the raw rows build the very same states
+    RETURN QUERY SELECT k, 'one-pass cohort_agg', '', (SELECT count(DISTINCT c) FROM ord),
+      (SELECT (cohort_agg(c, customer_period(d, k), amt)::text IS DISTINCT FROM cs::text)::int::bigint FROM ord);
+    RETURN QUERY SELECT k, 'one-pass retention_agg', '', (SELECT count(DISTINCT c) FROM ord),
+      (SELECT (retention_agg(c, customer_period(d, k))::text IS DISTINCT FROM rs::text)::int::bigint FROM ord);
     FOREACH m IN ARRAY ARRAY['on', 'on_or_after'] LOOP
       RETURN QUERY SELECT k, 'cohort_table', m, (SELECT count(*) FROM cohort_table(cs, m)),
         (SELECT count(*) FROM ((SELECT * FROM cohort_table(cs, m) EXCEPT ALL SELECT * FROM pg_temp.plain_cohort(k, m))

@@ -61,7 +61,13 @@ typedef struct ActivityEntry
 #define DatumGetActivity(X)		((ActivityData *) PG_DETOAST_DATUM(X))
 #define PG_GETARG_ACTIVITY(n)	DatumGetActivity(PG_GETARG_DATUM(n))
 
-/* activity.c */
+/* activity.c: SQL-callable functions other files call directly */
+extern Datum activity_in(PG_FUNCTION_ARGS);
+extern Datum activity_out(PG_FUNCTION_ARGS);
+extern Datum activity_recv(PG_FUNCTION_ARGS);
+extern Datum activity_send(PG_FUNCTION_ARGS);
+
+/* activity.c: helpers */
 extern ActivityEntry *ActivityDecode(const ActivityData *a, ActivityEntry *buf, int bufsize);
 extern ActivityData *ActivityEncode(PeriodUnit unit, const ActivityEntry *entries, int n);
 extern int64 NumericToScaled(Datum num, const char *what);

@@ -83,11 +83,7 @@ cohort_agg_trans(PG_FUNCTION_ARGS)
 {
 	ActivityData *a;
 	ActivityEntry buf[64];
-	ActivityEntry *e;
 	TriState   *t;
-	int32		c;
-	int64	   *cell;
-	int			i;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -97,16 +93,28 @@ cohort_agg_trans(PG_FUNCTION_ARGS)
 	}
 	a = PG_GETARG_ACTIVITY(1);
 	t = TriForUpdate(fcinfo, 0, TRI_COHORT, a->unit, a->first, ACTIVITY_LAST(a), "cohort_agg");
-	e = ActivityDecode(a, buf, lengthof(buf));
-	c = a->first - t->base;
-	for (i = 0; i < a->nactive; i++)
+	CohortAdd(t, ActivityDecode(a, buf, lengthof(buf)), a->nactive);
+	PG_RETURN_POINTER(t);
+}
+
+/*
+ * Add one customer's active periods (n >= 1, in time order) to cohort state t,
+ * which covers them: the cohort is the first period.
+ */
+void
+CohortAdd(TriState *t, const ActivityEntry *e, int n)
+{
+	int32		c = e[0].ordinal - t->base;
+	int			i;
+
+	for (i = 0; i < n; i++)
 	{
-		cell = TRI_CELL(t, c, e[i].ordinal - a->first);
+		int64	   *cell = TRI_CELL(t, c, e[i].ordinal - e[0].ordinal);
+
 		cell[0]++;
 		cell[2] = AddScaled(cell[2], e[i].revenue);
 	}
-	TRI_CELL(t, c, a->span - 1)[1]++;
-	PG_RETURN_POINTER(t);
+	TRI_CELL(t, c, e[n - 1].ordinal - e[0].ordinal)[1]++;
 }
 
 PG_FUNCTION_INFO_V1(cohort_combine);

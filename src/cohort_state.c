@@ -33,7 +33,7 @@ TriTypeName(int kind)
 /*
  * A zeroed state of the given shape, palloc'd in the current context.
  */
-static TriState *
+TriState *
 TriAlloc(int kind, PeriodUnit unit, int32 base, int64 nperiods)
 {
 	Size		size;

@@ -54,6 +54,7 @@ typedef struct TriState
 
 #define PG_GETARG_TRI(n)		((TriState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(n)))
 
+extern TriState *TriAlloc(int kind, PeriodUnit unit, int32 base, int64 nperiods);
 extern TriState *TriForUpdate(FunctionCallInfo fcinfo, int argno, int kind, PeriodUnit unit,
 							  int32 lo, int32 hi, const char *what);
 extern TriState *TriCombine(FunctionCallInfo fcinfo, int kind, const char *what);
@@ -62,5 +63,9 @@ extern char *TriOut(TriState *t);
 extern bytea *TriSend(TriState *t);
 extern TriState *TriRecv(StringInfo in, int kind);
 extern void TriCheckKind(TriState *t, int kind);
+
+/* cohort.c, retention.c: add one customer's sorted active periods to a state covering them */
+extern void CohortAdd(TriState *t, const ActivityEntry *e, int n);
+extern void RetentionAdd(TriState *t, const ActivityEntry *e, int n);
 
 #endif							/* PG_RETENTION_COHORT_STATE_H */

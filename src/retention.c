@@ -89,10 +89,8 @@ Datum
 retention_agg_trans(PG_FUNCTION_ARGS)
 {
 	ActivityData *a;
+	ActivityEntry buf[64];
 	TriState   *t;
-	int32		off;
-	int			prev = -1;
-	int			i;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -102,18 +100,24 @@ retention_agg_trans(PG_FUNCTION_ARGS)
 	}
 	a = PG_GETARG_ACTIVITY(1);
 	t = TriForUpdate(fcinfo, 0, TRI_RETENTION, a->unit, a->first, ACTIVITY_LAST(a), "retention_agg");
-	off = a->first - t->base;
-	for (i = 0; i < a->span; i++)
-	{
-		if (!ACTIVITY_BIT(a, i))
-			continue;
-		if (prev >= 0)
-			TRI_CELL(t, off + prev, i - prev)[0]++;
-		prev = i;
-	}
-	TRI_CELL(t, off + prev, 0)[0]++;
-	TRI_CELL(t, off, 0)[1]++;
+	RetentionAdd(t, ActivityDecode(a, buf, lengthof(buf)), a->nactive);
 	PG_RETURN_POINTER(t);
+}
+
+/*
+ * Add one customer's active periods (n >= 1, in time order) to retention
+ * state t, which covers them: each period's gap to the next, and the first
+ * period as the customer's arrival.
+ */
+void
+RetentionAdd(TriState *t, const ActivityEntry *e, int n)
+{
+	int			i;
+
+	for (i = 0; i < n - 1; i++)
+		TRI_CELL(t, e[i].ordinal - t->base, e[i + 1].ordinal - e[i].ordinal)[0]++;
+	TRI_CELL(t, e[n - 1].ordinal - t->base, 0)[0]++;
+	TRI_CELL(t, e[0].ordinal - t->base, 0)[1]++;
 }
 
 PG_FUNCTION_INFO_V1(retention_combine);

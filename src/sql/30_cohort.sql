@@ -117,3 +117,11 @@ CREATE FUNCTION retention.churn_rate(lost bigint, customers_start bigint) RETURN
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retention.churn_rate(bigint, bigint) IS
 	'customer churn rate L / S * 100, rounded to 2 decimals; NULL when S = 0';
+
+-- the cohort heatmap (src/heatmap.c)
+
+CREATE FUNCTION retention.cohort_heatmap_svg(state retention.cohort_state, mode text DEFAULT 'on',
+	title text DEFAULT NULL) RETURNS text
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.cohort_heatmap_svg(retention.cohort_state, text, text) IS
+	'the triangular cohort retention heatmap as a self-contained SVG document (NULL title: a default title)';
