@@ -824,6 +824,26 @@ activity_active_periods(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(a->nactive);
 }
 
+/*
+ * Total orders and revenue of an activity.
+ */
+static void
+ActivityTotals(FunctionCallInfo fcinfo, int64 *orders, int64 *revenue)
+{
+	ActivityData *a = PG_GETARG_ACTIVITY(0);
+	ActivityEntry buf[ACTIVITY_STACK_ENTRIES];
+	ActivityEntry *e = ActivityDecode(a, buf, ACTIVITY_STACK_ENTRIES);
+	int			i;
+
+	*orders = 0;
+	*revenue = 0;
+	for (i = 0; i < a->nactive; i++)
+	{
+		*orders += e[i].orders;
+		*revenue = AddScaled(*revenue, e[i].revenue);
+	}
+}
+
 PG_FUNCTION_INFO_V1(activity_orders);
 
 /*
@@ -832,15 +852,11 @@ PG_FUNCTION_INFO_V1(activity_orders);
 Datum
 activity_orders(PG_FUNCTION_ARGS)
 {
-	ActivityData *a = PG_GETARG_ACTIVITY(0);
-	ActivityEntry buf[ACTIVITY_STACK_ENTRIES];
-	ActivityEntry *e = ActivityDecode(a, buf, ACTIVITY_STACK_ENTRIES);
-	int64		total = 0;
-	int			i;
+	int64		orders,
+				revenue;
 
-	for (i = 0; i < a->nactive; i++)
-		total += e[i].orders;
-	PG_RETURN_INT64(total);
+	ActivityTotals(fcinfo, &orders, &revenue);
+	PG_RETURN_INT64(orders);
 }
 
 PG_FUNCTION_INFO_V1(activity_revenue);
@@ -851,15 +867,11 @@ PG_FUNCTION_INFO_V1(activity_revenue);
 Datum
 activity_revenue(PG_FUNCTION_ARGS)
 {
-	ActivityData *a = PG_GETARG_ACTIVITY(0);
-	ActivityEntry buf[ACTIVITY_STACK_ENTRIES];
-	ActivityEntry *e = ActivityDecode(a, buf, ACTIVITY_STACK_ENTRIES);
-	int64		total = 0;
-	int			i;
+	int64		orders,
+				revenue;
 
-	for (i = 0; i < a->nactive; i++)
-		total = AddScaled(total, e[i].revenue);
-	PG_RETURN_DATUM(ScaledToNumeric(total));
+	ActivityTotals(fcinfo, &orders, &revenue);
+	PG_RETURN_DATUM(ScaledToNumeric(revenue));
 }
 
 PG_FUNCTION_INFO_V1(activity_periods);

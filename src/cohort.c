@@ -22,56 +22,6 @@
 
 #include "cohort.h"
 
-PG_FUNCTION_INFO_V1(cohort_state_in);
-
-/*
- * Text input of cohort_state.
- */
-Datum
-cohort_state_in(PG_FUNCTION_ARGS)
-{
-	return TriIn(PG_GETARG_CSTRING(0), TRI_COHORT);
-}
-
-PG_FUNCTION_INFO_V1(cohort_state_out);
-
-/*
- * Text output of cohort_state.
- */
-Datum
-cohort_state_out(PG_FUNCTION_ARGS)
-{
-	TriState   *t = PG_GETARG_TRI(0);
-
-	TriCheckKind(t, TRI_COHORT);
-	PG_RETURN_CSTRING(TriOut(t));
-}
-
-PG_FUNCTION_INFO_V1(cohort_state_send);
-
-/*
- * Binary output of cohort_state.
- */
-Datum
-cohort_state_send(PG_FUNCTION_ARGS)
-{
-	TriState   *t = PG_GETARG_TRI(0);
-
-	TriCheckKind(t, TRI_COHORT);
-	PG_RETURN_BYTEA_P(TriSend(t));
-}
-
-PG_FUNCTION_INFO_V1(cohort_state_recv);
-
-/*
- * Binary input of cohort_state.
- */
-Datum
-cohort_state_recv(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_POINTER(TriRecv((StringInfo) PG_GETARG_POINTER(0), TRI_COHORT));
-}
-
 PG_FUNCTION_INFO_V1(cohort_agg_trans);
 
 /*

@@ -14,10 +14,13 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "common/int.h"
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/syscache.h"
 
 #include "cohort_state.h"
 
@@ -215,7 +218,7 @@ TriValidate(TriState *t)
 /*
  * Text input of a state of the given kind (see the file header).
  */
-Datum
+static Datum
 TriIn(const char *input, int kind)
 {
 	const char *typname = TriTypeName(kind);
@@ -273,9 +276,23 @@ TriIn(const char *input, int kind)
 }
 
 /*
+ * Are all counters of cell c zero?
+ */
+static bool
+TriCellIsZero(const TriState *t, const int64 *c)
+{
+	int			i;
+
+	for (i = 0; i < TRI_NCOLS(t->kind); i++)
+		if (c[i] != 0)
+			return false;
+	return true;
+}
+
+/*
  * Text output (see the file header).
  */
-char *
+static char *
 TriOut(TriState *t)
 {
 	StringInfoData out;
@@ -291,11 +308,8 @@ TriOut(TriState *t)
 		{
 			int64	   *c = TRI_CELL(t, r, s);
 			int			i;
-			bool		zero = true;
 
-			for (i = 0; i < ncols; i++)
-				zero = zero && c[i] == 0;
-			if (zero)
+			if (TriCellIsZero(t, c))
 				continue;
 			appendStringInfo(&out, "%s%d.%d:", firstcell ? "" : ";", r, s);
 			firstcell = false;
@@ -317,7 +331,7 @@ TriOut(TriState *t)
  * number of non-zero cells (int4), then per such cell row (int4), slot (int4)
  * and its counters (int8 each).
  */
-bytea *
+static bytea *
 TriSend(TriState *t)
 {
 	StringInfoData out;
@@ -329,16 +343,7 @@ TriSend(TriState *t)
 				s;
 
 	for (idx = 0; idx < ncells * ncols; idx += ncols)
-	{
-		int			i;
-
-		for (i = 0; i < ncols; i++)
-			if (t->cells[idx + i] != 0)
-			{
-				nonzero++;
-				break;
-			}
-	}
+		nonzero += !TriCellIsZero(t, &t->cells[idx]);
 	pq_begintypsend(&out);
 	pq_sendbyte(&out, TRI_VERSION);
 	pq_sendbyte(&out, t->kind);
@@ -350,11 +355,8 @@ TriSend(TriState *t)
 		{
 			int64	   *c = TRI_CELL(t, r, s);
 			int			i;
-			bool		zero = true;
 
-			for (i = 0; i < ncols; i++)
-				zero = zero && c[i] == 0;
-			if (zero)
+			if (TriCellIsZero(t, c))
 				continue;
 			pq_sendint32(&out, r);
 			pq_sendint32(&out, s);
@@ -379,7 +381,7 @@ TriBadBinary(int kind, const char *detail)
 /*
  * Binary input (see TriSend), validated like text input.
  */
-TriState *
+static TriState *
 TriRecv(StringInfo in, int kind)
 {
 	CustomerPeriod base;
@@ -418,4 +420,72 @@ TriRecv(StringInfo in, int kind)
 	}
 	TriValidate(t);
 	return t;
+}
+
+/*
+ * The state kind of a type, from the type's name (the input functions are
+ * shared by cohort_state and retention_state and get the type's OID).
+ */
+static int
+TriKindOfType(Oid typid)
+{
+	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	int			kind;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for type %u", typid);
+	kind = strcmp(NameStr(((Form_pg_type) GETSTRUCT(tup))->typname), "cohort_state") == 0
+		? TRI_COHORT : TRI_RETENTION;
+	ReleaseSysCache(tup);
+	return kind;
+}
+
+PG_FUNCTION_INFO_V1(tri_state_in);
+
+/*
+ * Text input of cohort_state and retention_state.
+ */
+Datum
+tri_state_in(PG_FUNCTION_ARGS)
+{
+	return TriIn(PG_GETARG_CSTRING(0), TriKindOfType(PG_GETARG_OID(1)));
+}
+
+PG_FUNCTION_INFO_V1(tri_state_out);
+
+/*
+ * Text output of cohort_state and retention_state.
+ */
+Datum
+tri_state_out(PG_FUNCTION_ARGS)
+{
+	TriState   *t = PG_GETARG_TRI(0);
+
+	TriCheckKind(t, t->kind == TRI_COHORT ? TRI_COHORT : TRI_RETENTION);
+	PG_RETURN_CSTRING(TriOut(t));
+}
+
+PG_FUNCTION_INFO_V1(tri_state_send);
+
+/*
+ * Binary output of cohort_state and retention_state.
+ */
+Datum
+tri_state_send(PG_FUNCTION_ARGS)
+{
+	TriState   *t = PG_GETARG_TRI(0);
+
+	TriCheckKind(t, t->kind == TRI_COHORT ? TRI_COHORT : TRI_RETENTION);
+	PG_RETURN_BYTEA_P(TriSend(t));
+}
+
+PG_FUNCTION_INFO_V1(tri_state_recv);
+
+/*
+ * Binary input of cohort_state and retention_state.
+ */
+Datum
+tri_state_recv(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(TriRecv((StringInfo) PG_GETARG_POINTER(0), TriKindOfType(PG_GETARG_OID(1))));
 }

@@ -58,10 +58,6 @@ extern TriState *TriAlloc(int kind, PeriodUnit unit, int32 base, int64 nperiods)
 extern TriState *TriForUpdate(FunctionCallInfo fcinfo, int argno, int kind, PeriodUnit unit,
 							  int32 lo, int32 hi, const char *what);
 extern TriState *TriCombine(FunctionCallInfo fcinfo, int kind, const char *what);
-extern Datum TriIn(const char *input, int kind);
-extern char *TriOut(TriState *t);
-extern bytea *TriSend(TriState *t);
-extern TriState *TriRecv(StringInfo in, int kind);
 extern void TriCheckKind(TriState *t, int kind);
 
 /* cohort.c, retention.c: add one customer's sorted active periods to a state covering them */

@@ -29,56 +29,6 @@
 
 #include "retention.h"
 
-PG_FUNCTION_INFO_V1(retention_state_in);
-
-/*
- * Text input of retention_state.
- */
-Datum
-retention_state_in(PG_FUNCTION_ARGS)
-{
-	return TriIn(PG_GETARG_CSTRING(0), TRI_RETENTION);
-}
-
-PG_FUNCTION_INFO_V1(retention_state_out);
-
-/*
- * Text output of retention_state.
- */
-Datum
-retention_state_out(PG_FUNCTION_ARGS)
-{
-	TriState   *t = PG_GETARG_TRI(0);
-
-	TriCheckKind(t, TRI_RETENTION);
-	PG_RETURN_CSTRING(TriOut(t));
-}
-
-PG_FUNCTION_INFO_V1(retention_state_send);
-
-/*
- * Binary output of retention_state.
- */
-Datum
-retention_state_send(PG_FUNCTION_ARGS)
-{
-	TriState   *t = PG_GETARG_TRI(0);
-
-	TriCheckKind(t, TRI_RETENTION);
-	PG_RETURN_BYTEA_P(TriSend(t));
-}
-
-PG_FUNCTION_INFO_V1(retention_state_recv);
-
-/*
- * Binary input of retention_state.
- */
-Datum
-retention_state_recv(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_POINTER(TriRecv((StringInfo) PG_GETARG_POINTER(0), TRI_RETENTION));
-}
-
 PG_FUNCTION_INFO_V1(retention_agg_trans);
 
 /*

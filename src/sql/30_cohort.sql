@@ -2,23 +2,23 @@
 -- cohort_state, cohort_agg and cohort_table (src/cohort.c, src/cohort_state.c)
 
 CREATE TYPE retention.cohort_state;
-CREATE FUNCTION retention.cohort_state_in(cstring) RETURNS retention.cohort_state
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.cohort_state_in(cstring, oid, int4) RETURNS retention.cohort_state
+	AS 'MODULE_PATHNAME', 'tri_state_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION retention.cohort_state_out(retention.cohort_state) RETURNS cstring
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION retention.cohort_state_recv(internal) RETURNS retention.cohort_state
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'tri_state_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.cohort_state_recv(internal, oid, int4) RETURNS retention.cohort_state
+	AS 'MODULE_PATHNAME', 'tri_state_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION retention.cohort_state_send(retention.cohort_state) RETURNS bytea
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'tri_state_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE TYPE retention.cohort_state (
 	INPUT = retention.cohort_state_in, OUTPUT = retention.cohort_state_out,
 	RECEIVE = retention.cohort_state_recv, SEND = retention.cohort_state_send,
 	INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended);
 COMMENT ON TYPE retention.cohort_state IS
 	'cohort x age counts and revenue over many customers (state of cohort_agg; size independent of the number of customers)';
-COMMENT ON FUNCTION retention.cohort_state_in(cstring) IS 'text input of cohort_state';
+COMMENT ON FUNCTION retention.cohort_state_in(cstring, oid, int4) IS 'text input of cohort_state';
 COMMENT ON FUNCTION retention.cohort_state_out(retention.cohort_state) IS 'text output of cohort_state';
-COMMENT ON FUNCTION retention.cohort_state_recv(internal) IS 'binary input of cohort_state';
+COMMENT ON FUNCTION retention.cohort_state_recv(internal, oid, int4) IS 'binary input of cohort_state';
 COMMENT ON FUNCTION retention.cohort_state_send(retention.cohort_state) IS 'binary output of cohort_state';
 
 CREATE FUNCTION retention.cohort_agg_trans(retention.cohort_state, retention.customer_activity)
@@ -53,23 +53,23 @@ COMMENT ON FUNCTION retention.cohort_table(retention.cohort_state, text) IS
 -- retention_state, retention_agg, retention_table, lifecycle_table (src/retention.c)
 
 CREATE TYPE retention.retention_state;
-CREATE FUNCTION retention.retention_state_in(cstring) RETURNS retention.retention_state
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.retention_state_in(cstring, oid, int4) RETURNS retention.retention_state
+	AS 'MODULE_PATHNAME', 'tri_state_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION retention.retention_state_out(retention.retention_state) RETURNS cstring
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION retention.retention_state_recv(internal) RETURNS retention.retention_state
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'tri_state_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.retention_state_recv(internal, oid, int4) RETURNS retention.retention_state
+	AS 'MODULE_PATHNAME', 'tri_state_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION retention.retention_state_send(retention.retention_state) RETURNS bytea
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'tri_state_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE TYPE retention.retention_state (
 	INPUT = retention.retention_state_in, OUTPUT = retention.retention_state_out,
 	RECEIVE = retention.retention_state_recv, SEND = retention.retention_state_send,
 	INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended);
 COMMENT ON TYPE retention.retention_state IS
 	'per-period activity gaps over many customers (state of retention_agg; answers any inactivity window)';
-COMMENT ON FUNCTION retention.retention_state_in(cstring) IS 'text input of retention_state';
+COMMENT ON FUNCTION retention.retention_state_in(cstring, oid, int4) IS 'text input of retention_state';
 COMMENT ON FUNCTION retention.retention_state_out(retention.retention_state) IS 'text output of retention_state';
-COMMENT ON FUNCTION retention.retention_state_recv(internal) IS 'binary input of retention_state';
+COMMENT ON FUNCTION retention.retention_state_recv(internal, oid, int4) IS 'binary input of retention_state';
 COMMENT ON FUNCTION retention.retention_state_send(retention.retention_state) IS 'binary output of retention_state';
 
 CREATE FUNCTION retention.retention_agg_trans(retention.retention_state, retention.customer_activity)
