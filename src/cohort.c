@@ -31,20 +31,7 @@ PG_FUNCTION_INFO_V1(cohort_agg_trans);
 Datum
 cohort_agg_trans(PG_FUNCTION_ARGS)
 {
-	ActivityData *a;
-	ActivityEntry buf[64];
-	TriState   *t;
-
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	a = PG_GETARG_ACTIVITY(1);
-	t = TriForUpdate(fcinfo, 0, TRI_COHORT, a->unit, a->first, ACTIVITY_LAST(a), "cohort_agg");
-	CohortAdd(t, ActivityDecode(a, buf, lengthof(buf)), a->nactive);
-	PG_RETURN_POINTER(t);
+	return TriAggTrans(fcinfo, TRI_COHORT, "cohort_agg");
 }
 
 /*

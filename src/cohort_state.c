@@ -130,6 +130,35 @@ TriForUpdate(FunctionCallInfo fcinfo, int argno, int kind, PeriodUnit unit,
 }
 
 /*
+ * Transition function body of cohort_agg and retention_agg: add the activity
+ * in argument 1 to the state in argument 0 (NULL activities are skipped, as
+ * aggregates skip NULL input).
+ */
+Datum
+TriAggTrans(FunctionCallInfo fcinfo, int kind, const char *what)
+{
+	ActivityData *a;
+	ActivityEntry buf[64];
+	ActivityEntry *e;
+	TriState   *t;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	a = PG_GETARG_ACTIVITY(1);
+	t = TriForUpdate(fcinfo, 0, kind, a->unit, a->first, ACTIVITY_LAST(a), what);
+	e = ActivityDecode(a, buf, lengthof(buf));
+	if (kind == TRI_COHORT)
+		CohortAdd(t, e, a->nactive);
+	else
+		RetentionAdd(t, e, a->nactive);
+	PG_RETURN_POINTER(t);
+}
+
+/*
  * Combine function body: state argument 1 added into state argument 0.
  */
 TriState *

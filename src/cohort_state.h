@@ -57,6 +57,7 @@ typedef struct TriState
 extern TriState *TriAlloc(int kind, PeriodUnit unit, int32 base, int64 nperiods);
 extern TriState *TriForUpdate(FunctionCallInfo fcinfo, int argno, int kind, PeriodUnit unit,
 							  int32 lo, int32 hi, const char *what);
+extern Datum TriAggTrans(FunctionCallInfo fcinfo, int kind, const char *what);
 extern TriState *TriCombine(FunctionCallInfo fcinfo, int kind, const char *what);
 extern void TriCheckKind(TriState *t, int kind);
 

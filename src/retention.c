@@ -38,20 +38,7 @@ PG_FUNCTION_INFO_V1(retention_agg_trans);
 Datum
 retention_agg_trans(PG_FUNCTION_ARGS)
 {
-	ActivityData *a;
-	ActivityEntry buf[64];
-	TriState   *t;
-
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	a = PG_GETARG_ACTIVITY(1);
-	t = TriForUpdate(fcinfo, 0, TRI_RETENTION, a->unit, a->first, ACTIVITY_LAST(a), "retention_agg");
-	RetentionAdd(t, ActivityDecode(a, buf, lengthof(buf)), a->nactive);
-	PG_RETURN_POINTER(t);
+	return TriAggTrans(fcinfo, TRI_RETENTION, "retention_agg");
 }
 
 /*
@@ -140,6 +127,24 @@ RetentionRows(TriState *t, int32 k)
 	return rows;
 }
 
+/*
+ * Common start of the retention accessors: check the arguments, compute the
+ * rows for the window and prepare the result set; sets *n to the row count.
+ */
+static RetentionRow *
+RetentionAccessorStart(FunctionCallInfo fcinfo, int *n)
+{
+	TriState   *t = PG_GETARG_TRI(0);
+	int32		k = CheckInactivity(PG_GETARG_INT32(1));
+	RetentionRow *rows;
+
+	TriCheckKind(t, TRI_RETENTION);
+	rows = RetentionRows(t, k);
+	InitMaterializedSRF(fcinfo, 0);
+	*n = t->nperiods;
+	return rows;
+}
+
 PG_FUNCTION_INFO_V1(retention_table);
 
 /*
@@ -152,15 +157,11 @@ Datum
 retention_table(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TriState   *t = PG_GETARG_TRI(0);
-	int32		k = CheckInactivity(PG_GETARG_INT32(1));
-	RetentionRow *rows;
+	int			n;
+	RetentionRow *rows = RetentionAccessorStart(fcinfo, &n);
 	int			i;
 
-	TriCheckKind(t, TRI_RETENTION);
-	rows = RetentionRows(t, k);
-	InitMaterializedSRF(fcinfo, 0);
-	for (i = 0; i < t->nperiods; i++)
+	for (i = 0; i < n; i++)
 	{
 		RetentionRow *r = &rows[i];
 		Datum		values[9];
@@ -197,15 +198,11 @@ Datum
 lifecycle_table(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TriState   *t = PG_GETARG_TRI(0);
-	int32		k = CheckInactivity(PG_GETARG_INT32(1));
-	RetentionRow *rows;
+	int			n;
+	RetentionRow *rows = RetentionAccessorStart(fcinfo, &n);
 	int			i;
 
-	TriCheckKind(t, TRI_RETENTION);
-	rows = RetentionRows(t, k);
-	InitMaterializedSRF(fcinfo, 0);
-	for (i = 0; i < t->nperiods; i++)
+	for (i = 0; i < n; i++)
 	{
 		Datum		values[5];
 		bool		nulls[5] = {false, false, false, false, false};
