@@ -41,6 +41,7 @@ SELECT * FROM retention.lifecycle_table((SELECT retention.retention_agg(activity
 \echo '== the cohort heatmap, written to build/cohort_heatmap.svg =='
 \pset tuples_only on
 \pset format unaligned
+\! mkdir -p build
 \o build/cohort_heatmap.svg
 SELECT retention.cohort_heatmap_svg(retention.cohort_agg(activity), 'on',
        'CDNOW: share of each monthly cohort buying again, by months since the first purchase')
