@@ -19,7 +19,7 @@
  * Text form: <customer id>=<customer_activity text>;... in customer order,
  * e.g. 17=2024-01|05|1:11.77,2:24;42=2024-02|01|1:5.
  *
- * Memory: about 48 bytes per customer plus 16 bytes per extra active period,
+ * Memory: 48-96 bytes per customer (hash-table slack) plus 16 bytes per extra active period,
  * for the hash table of one process; use the two-step path (activity_agg
  * GROUP BY customer, then cohort_agg) for tens of millions of customers.
  *
@@ -99,6 +99,7 @@ typedef struct ActivityMap
 	bool		has_unit;		/* false until the first period arrives */
 	PeriodUnit	unit;			/* unit of every period */
 	actmap_hash *table;			/* customer id -> periods */
+	MapEntry   *last;			/* entry of the latest insert (valid until the next one), or NULL */
 	char	   *flat;			/* cached flat form, or NULL (built by GetFlatSize) */
 	Size		flat_size;		/* its size */
 } ActivityMap;
@@ -130,10 +131,18 @@ static void
 MapAdd(ActivityMap *m, int64 key, int32 ordinal, int32 orders, int64 revenue)
 {
 	bool		found;
-	MapEntry   *e = actmap_insert(m->table, key, &found);
+	MapEntry   *e;
 	ActivityEntry *p;
 	int			i;
 
+	/* orders of one customer often come together: skip the hash lookup then */
+	if (m->last != NULL && m->last->key == key)
+	{
+		e = m->last;
+		found = true;
+	}
+	else
+		e = m->last = actmap_insert(m->table, key, &found);
 	m->flat = NULL;
 	if (!found)
 	{

@@ -137,7 +137,7 @@ TriForUpdate(FunctionCallInfo fcinfo, int argno, int kind, PeriodUnit unit,
 Datum
 TriAggTrans(FunctionCallInfo fcinfo, int kind, const char *what)
 {
-	ActivityData *a;
+	ActivityData a;
 	ActivityEntry buf[64];
 	ActivityEntry *e;
 	TriState   *t;
@@ -148,13 +148,12 @@ TriAggTrans(FunctionCallInfo fcinfo, int kind, const char *what)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	a = PG_GETARG_ACTIVITY(1);
-	t = TriForUpdate(fcinfo, 0, kind, a->unit, a->first, ACTIVITY_LAST(a), what);
-	e = ActivityDecode(a, buf, lengthof(buf));
+	e = ActivityDecodeDatum(PG_GETARG_DATUM(1), &a, buf, lengthof(buf));
+	t = TriForUpdate(fcinfo, 0, kind, a.unit, a.first, ACTIVITY_LAST(&a), what);
 	if (kind == TRI_COHORT)
-		CohortAdd(t, e, a->nactive);
+		CohortAdd(t, e, a.nactive);
 	else
-		RetentionAdd(t, e, a->nactive);
+		RetentionAdd(t, e, a.nactive);
 	PG_RETURN_POINTER(t);
 }
 
