@@ -42,6 +42,8 @@ SELECT m::text::activity_map::text = m::text AS round_trip
 FROM (SELECT activity_map_agg(c, customer_period(d, 'month'), amt) m FROM map_orders) s;
 SELECT activity_map_combine('17=2024-01|01|1:1;42=2024-02|01|1:5', '17=2024-03|01|2:2;99=2024-01|01|1:0');
 SELECT activity_map_cohort_final('17=2024-01|05|1:1,2:2;42=2024-02|01|1:5');
+-- a union wider than both parts together (day periods a year apart)
+SELECT activity_map_combine('1=2024-01-01|01|1:1;2=2024-01-01|01|1:1', '1=2024-12-31|01|1:2;3=2024-01-01|01|1:1');
 
 -- binary round trip through COPY (FORMAT binary)
 SELECT '/tmp/pg_retention_map_' || current_setting('port') || '.bin' AS binfile \gset

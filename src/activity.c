@@ -800,8 +800,16 @@ PG_FUNCTION_INFO_V1(activity_merge);
 Datum
 activity_merge(PG_FUNCTION_ARGS)
 {
-	ActivityData *a = PG_GETARG_ACTIVITY(0);
-	ActivityData *b = PG_GETARG_ACTIVITY(1);
+	PG_RETURN_POINTER(ActivityUnion(PG_GETARG_ACTIVITY(0), PG_GETARG_ACTIVITY(1), "activity_merge"));
+}
+
+/*
+ * The union of two activities (see activity_merge), palloc'd; what names the
+ * caller for the error about differing kinds.
+ */
+ActivityData *
+ActivityUnion(const ActivityData *a, const ActivityData *b, const char *what)
+{
 	ActivityEntry bufa[ACTIVITY_STACK_ENTRIES];
 	ActivityEntry bufb[ACTIVITY_STACK_ENTRIES];
 	ActivityEntry *ea;
@@ -809,12 +817,12 @@ activity_merge(PG_FUNCTION_ARGS)
 	ActivityEntry *m;
 	int			n;
 
-	CheckActivityUnit(a->unit, b->unit, "activity_merge");
+	CheckActivityUnit(a->unit, b->unit, what);
 	ea = ActivityDecode(a, bufa, ACTIVITY_STACK_ENTRIES);
 	eb = ActivityDecode(b, bufb, ACTIVITY_STACK_ENTRIES);
 	m = palloc(sizeof(ActivityEntry) * (a->nactive + b->nactive));
 	n = MergeEntries(ea, a->nactive, eb, b->nactive, m);
-	PG_RETURN_POINTER(ActivityEncode(a->unit, m, n));
+	return ActivityEncode(a->unit, m, n);
 }
 
 PG_FUNCTION_INFO_V1(activity_first_period);

@@ -71,6 +71,7 @@ extern Datum activity_send(PG_FUNCTION_ARGS);
 extern ActivityEntry *ActivityDecode(const ActivityData *a, ActivityEntry *buf, int bufsize);
 extern ActivityEntry *ActivityDecodeDatum(Datum d, ActivityData *hdr, ActivityEntry *buf, int bufsize);
 extern ActivityData *ActivityEncode(PeriodUnit unit, const ActivityEntry *entries, int n);
+extern ActivityData *ActivityUnion(const ActivityData *a, const ActivityData *b, const char *what);
 extern int64 NumericToScaled(Datum num, const char *what);
 extern Datum ScaledToNumeric(int64 v);
 extern void AppendScaled(StringInfo buf, int64 v);

@@ -483,18 +483,125 @@ activity_map_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(EOHPGetRWDatum(&m->hdr));
 }
 
+/* a cursor over the customers of a flat map */
+typedef struct FlatCursor
+{
+	const char *p;				/* next customer */
+	int			left;			/* customers not yet read */
+	int64		key;			/* current customer id */
+	ActivityData *act;			/* current customer's activity, or NULL at the end */
+} FlatCursor;
+
+/*
+ * Move the cursor to the next customer.
+ */
+static void
+FlatNext(FlatCursor *c)
+{
+	if (c->left-- <= 0)
+	{
+		c->act = NULL;
+		return;
+	}
+	memcpy(&c->key, c->p, sizeof(int64));
+	c->act = (ActivityData *) (c->p + MAXALIGN(sizeof(int64)));
+	c->p += MAXALIGN(sizeof(int64)) + MAXALIGN(VARSIZE(c->act));
+}
+
+/*
+ * Union of two flat maps by a merge of their customer-ordered lists (no
+ * hashing): the combine step of parallel one-pass aggregation, where every
+ * input is a flat map from a worker.
+ */
+static ActivityMapFlat *
+FlatUnion(ActivityMapFlat *a, ActivityMapFlat *b)
+{
+	FlatCursor	ca = {(const char *) a + MAP_FLAT_HDR, a->ncustomers, 0, NULL};
+	FlatCursor	cb = {(const char *) b + MAP_FLAT_HDR, b->ncustomers, 0, NULL};
+	Size		size = VARSIZE(a) + VARSIZE(b);
+	ActivityMapFlat *f;
+	char	   *p;
+
+	if (a->ncustomers > 0 && b->ncustomers > 0)
+		CheckActivityUnit(a->unit, b->unit, "the one-pass aggregate");
+	if (!AllocSizeIsValid(size))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("activity_map is too large to combine"),
+				 errhint("Aggregate per customer with activity_agg ... GROUP BY customer first, then cohort_agg or retention_agg over the activities.")));
+	f = palloc0(size);
+	f->version = MAP_VERSION;
+	f->unit = a->ncustomers > 0 ? a->unit : b->unit;
+	p = (char *) f + MAP_FLAT_HDR;
+	FlatNext(&ca);
+	FlatNext(&cb);
+	while (ca.act != NULL || cb.act != NULL)
+	{
+		ActivityData *act;
+		int64		key;
+
+		CHECK_FOR_INTERRUPTS();
+		if (cb.act == NULL || (ca.act != NULL && ca.key < cb.key))
+		{
+			key = ca.key;
+			act = ca.act;
+			FlatNext(&ca);
+		}
+		else if (ca.act == NULL || cb.key < ca.key)
+		{
+			key = cb.key;
+			act = cb.act;
+			FlatNext(&cb);
+		}
+		else
+		{
+			key = ca.key;
+			act = ActivityUnion(ca.act, cb.act, "the one-pass aggregate");
+			FlatNext(&ca);
+			FlatNext(&cb);
+		}
+		/* a union can be larger than its two parts (a wider bitmap): grow if need be */
+		if (p + MAXALIGN(sizeof(int64)) + MAXALIGN(VARSIZE(act)) > (char *) f + size)
+		{
+			Size		used = p - (char *) f;
+
+			size = Max(size * 2, used + MAXALIGN(sizeof(int64)) + MAXALIGN(VARSIZE(act)));
+			if (!AllocSizeIsValid(size))
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("activity_map is too large to combine")));
+			f = repalloc(f, size);
+			p = (char *) f + used;
+		}
+		memcpy(p, &key, sizeof(int64));
+		p += MAXALIGN(sizeof(int64));
+		memcpy(p, act, VARSIZE(act));
+		p += MAXALIGN(VARSIZE(act));
+		f->ncustomers++;
+	}
+	SET_VARSIZE(f, p - (char *) f);
+	return f;
+}
+
 PG_FUNCTION_INFO_V1(activity_map_combine);
 
 /*
  * Combine function of the one-pass aggregates: the customers of state 1
- * merged into state 0 (a customer present in both gets the union).
+ * merged into state 0 (a customer present in both gets the union). Flat
+ * inputs give a flat result, expanded ones an expanded result.
  */
 Datum
 activity_map_combine(PG_FUNCTION_ARGS)
 {
-	ActivityMap *m = MapForUpdate(fcinfo, "activity_map_combine");
 	ActivityMapFlat *flat;
+	ActivityMapFlat *flat0;
+	ActivityMap *m;
 	ActivityMap *other = MapArg(fcinfo, 1, &flat);
+
+	/* two flat maps (from parallel workers): merge their sorted lists */
+	if (other == NULL && MapArg(fcinfo, 0, &flat0) == NULL)
+		PG_RETURN_POINTER(FlatUnion(flat0, flat));
+	m = MapForUpdate(fcinfo, "activity_map_combine");
 
 	if (other != NULL)
 	{
