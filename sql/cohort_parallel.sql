@@ -43,9 +43,12 @@ FROM par_acts, serial_states s GROUP BY s.cs, s.rs, s.au, s.customers;
 -- the one-pass aggregates over raw rows: each worker builds a map of the customers it saw,
 -- the leader merges the maps (customers seen by several workers are united)
 EXPLAIN (COSTS OFF)
-SELECT cohort_agg(c, customer_period(d, 'month'), amt), retention_agg(c, customer_period(d, 'month')) FROM par_orders;
+SELECT cohort_agg(c, customer_period(d, 'month'), amt), retention_agg(c, customer_period(d, 'month')),
+       activity_map_agg(c, customer_period(d, 'month'), amt) FROM par_orders;
 SELECT cohort_agg(c, customer_period(d, 'month'), amt)::text = s.cs AS one_pass_cohort_same,
-       retention_agg(c, customer_period(d, 'month'))::text = s.rs AS one_pass_retention_same
+       retention_agg(c, customer_period(d, 'month'))::text = s.rs AS one_pass_retention_same,
+       activity_map_agg(c, customer_period(d, 'month'), amt)::text
+       = (SELECT string_agg(c || '=' || a::text, ';' ORDER BY c) FROM par_acts) AS map_same
 FROM par_orders, serial_states s GROUP BY s.cs, s.rs;
 -- rows of one customer spread over all workers
 EXPLAIN (COSTS OFF)
