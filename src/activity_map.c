@@ -48,7 +48,7 @@ typedef struct MapEntry
 	char		status;			/* simplehash slot status */
 	int32		n;				/* active periods held */
 	int32		cap;			/* capacity of ext; 0 while the one inline period suffices */
-	ActivityEntry *ext;			/* periods (unsorted) once there are more than one */
+	ActivityEntry *ext;			/* periods in time order once there are more than one */
 	ActivityEntry one;			/* the only period while n == 1 */
 } MapEntry;
 
@@ -154,17 +154,20 @@ MapAdd(ActivityMap *m, int64 key, int32 ordinal, int32 orders, int64 revenue)
 		e->one.revenue = revenue;
 		return;
 	}
+	/* periods are kept in order: find the place from the end (orders mostly come in time order) */
 	p = e->cap ? e->ext : &e->one;
-	for (i = 0; i < e->n; i++)
-		if (p[i].ordinal == ordinal)
-		{
-			if (pg_add_s32_overflow(p[i].orders, orders, &p[i].orders))
-				ereport(ERROR,
-						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-						 errmsg("order count out of range in activity_map")));
-			p[i].revenue = AddScaled(p[i].revenue, revenue);
-			return;
-		}
+	i = e->n;
+	while (i > 0 && p[i - 1].ordinal > ordinal)
+		i--;
+	if (i > 0 && p[i - 1].ordinal == ordinal)
+	{
+		if (pg_add_s32_overflow(p[i - 1].orders, orders, &p[i - 1].orders))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("order count out of range in activity_map")));
+		p[i - 1].revenue = AddScaled(p[i - 1].revenue, revenue);
+		return;
+	}
 	if (e->n >= ACTIVITY_MAX_SPAN)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -179,23 +182,13 @@ MapAdd(ActivityMap *m, int64 key, int32 ordinal, int32 orders, int64 revenue)
 			pfree(e->ext);
 		e->ext = ext;
 		e->cap = cap;
+		p = ext;
 	}
-	e->ext[e->n].ordinal = ordinal;
-	e->ext[e->n].orders = orders;
-	e->ext[e->n].revenue = revenue;
+	memmove(&p[i + 1], &p[i], sizeof(ActivityEntry) * (e->n - i));
+	p[i].ordinal = ordinal;
+	p[i].orders = orders;
+	p[i].revenue = revenue;
 	e->n++;
-}
-
-/*
- * qsort comparator: entries by ordinal.
- */
-static int
-EntryCmp(const void *a, const void *b)
-{
-	int32		x = ((const ActivityEntry *) a)->ordinal;
-	int32		y = ((const ActivityEntry *) b)->ordinal;
-
-	return (x > y) - (x < y);
 }
 
 /*
@@ -211,16 +204,12 @@ KeyCmp(const void *a, const void *b)
 }
 
 /*
- * The customer's periods, sorted in place (the order inside the map does not matter).
+ * The customer's periods (kept in time order by MapAdd).
  */
-static ActivityEntry *
+static inline ActivityEntry *
 EntrySorted(MapEntry *e)
 {
-	ActivityEntry *p = e->cap ? e->ext : &e->one;
-
-	if (e->n > 1)
-		qsort(p, e->n, sizeof(ActivityEntry), EntryCmp);
-	return p;
+	return e->cap ? e->ext : &e->one;
 }
 
 /*
