@@ -34,6 +34,18 @@ FROM (SELECT cohort_agg(a) FILTER (WHERE c <= 2) x, cohort_agg(a) FILTER (WHERE 
 SELECT retention_combine(x, y)::text = (SELECT retention_agg(a)::text FROM io_acts) AS combine_equals_whole
 FROM (SELECT retention_agg(a) FILTER (WHERE c <= 2) x, retention_agg(a) FILTER (WHERE c > 2) y FROM io_acts) s;
 
+-- input in time order (one more period with every customer) grows the state with slack, and
+-- the final function trims it: the same state as in any other order, covering exactly the data
+CREATE TEMP TABLE daily AS
+SELECT k, activity_agg(customer_period(date '2024-01-01' + k + j * 3, 'day'), 1) AS a
+FROM generate_series(0, 599) k, generate_series(0, k % 4) j GROUP BY k;
+SELECT cohort_agg(a ORDER BY k)::text = cohort_agg(a ORDER BY k DESC)::text AS cohort_order_free,
+       retention_agg(a ORDER BY k)::text = retention_agg(a ORDER BY k DESC)::text AS retention_order_free,
+       (SELECT min(cohort)::text || ' .. ' || max(cohort + age)::text
+        FROM cohort_table((SELECT cohort_agg(a ORDER BY k) FROM daily))) AS covered,
+       (SELECT count(*) FROM retention_table((SELECT retention_agg(a ORDER BY k) FROM daily))) AS periods
+FROM daily;
+
 -- the accessors read the same answers from a state that went through text
 SELECT * FROM cohort_table('2024-01|5|0.0:2,0,100012.02;0.2:1,1,24;0.4:1,1,1;1.0:1,1,5.5001');
 SELECT * FROM cohort_table('2024-01|5|0.0:2,0,100012.02;0.2:1,1,24;0.4:1,1,1;1.0:1,1,5.5001', mode => 'on_or_after');

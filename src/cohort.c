@@ -117,6 +117,7 @@ cohort_table(PG_FUNCTION_ARGS)
 				s;
 
 	TriCheckKind(t, TRI_COHORT);
+	t = TriTrim(t);
 	InitMaterializedSRF(fcinfo, 0);
 	for (r = 0; r < t->nperiods; r++)
 	{

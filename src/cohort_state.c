@@ -61,6 +61,20 @@ TriAlloc(int kind, PeriodUnit unit, int32 base, int64 nperiods)
 }
 
 /*
+ * Are all counters of cell c zero?
+ */
+static bool
+TriCellIsZero(const TriState *t, const int64 *c)
+{
+	int			i;
+
+	for (i = 0; i < TRI_NCOLS(t->kind); i++)
+		if (c[i] != 0)
+			return false;
+	return true;
+}
+
+/*
  * Error out unless t is a state of the expected kind (a guard against
  * corrupted values: the SQL types keep the kinds apart).
  */
@@ -124,9 +138,76 @@ TriForUpdate(FunctionCallInfo fcinfo, int argno, int kind, PeriodUnit unit,
 
 	base = Min(lo, t->base);
 	last = Max((int64) hi, (int64) t->base + t->nperiods - 1);
+
+	/*
+	 * Inside an aggregate, grow by half again in the direction of growth, so
+	 * that input in time order (a period more with every cohort) does not copy
+	 * the state once per period. The extra periods stay zero; the final
+	 * function (TriTrim) drops them.
+	 */
+	if (AggCheckCallContext(fcinfo, NULL))
+	{
+		int64		slack = Max(8, (last - base + 1) / 2);
+
+		slack = Min(slack, TRI_MAX_PERIODS - (last - base + 1));
+		if (slack > 0 && last > (int64) t->base + t->nperiods - 1 &&
+			PeriodIsValid(PERIOD_MAKE(unit, last + slack)))
+			last += slack;
+		else if (slack > 0 && base < t->base && PeriodIsValid(PERIOD_MAKE(unit, base - slack)))
+			base -= slack;
+	}
 	n = TriAlloc(kind, unit, base, last - base + 1);
 	TriAddInto(n, t);
 	return n;
+}
+
+/*
+ * t without its empty edge periods (the growth slack of TriForUpdate): t
+ * itself when it has none, else a trimmed copy. The covered range then runs
+ * from the first to the last period with data, which makes the state, and its
+ * text, canonical.
+ */
+TriState *
+TriTrim(TriState *t)
+{
+	int64		first = -1;
+	int64		last = -1;
+	int			r,
+				s;
+	TriState   *n;
+
+	for (r = 0; r < t->nperiods; r++)
+		for (s = 0; s < t->nperiods - r; s++)
+			if (!TriCellIsZero(t, TRI_CELL(t, r, s)))
+			{
+				if (first < 0)
+					first = r;
+				last = Max(last, r + s);
+			}
+	if (first <= 0 && last == t->nperiods - 1)
+		return t;
+	if (first < 0)
+		elog(ERROR, "empty %s value", TriTypeName(t->kind));
+	n = TriAlloc(t->kind, t->unit, t->base + first, last - first + 1);
+	for (r = first; r <= last; r++)
+		memcpy(TRI_CELL(n, r - first, 0), TRI_CELL(t, r, 0),
+			   sizeof(int64) * TRI_NCOLS(t->kind) * (last - r + 1));
+	return n;
+}
+
+PG_FUNCTION_INFO_V1(tri_state_final);
+
+/*
+ * Final function of cohort_agg, retention_agg and their _union forms: the
+ * state without growth slack (see TriTrim).
+ */
+Datum
+tri_state_final(PG_FUNCTION_ARGS)
+{
+	TriState   *t = PG_GETARG_TRI(0);
+
+	TriCheckKind(t, t->kind == TRI_COHORT ? TRI_COHORT : TRI_RETENTION);
+	PG_RETURN_POINTER(TriTrim(t));
 }
 
 /*
@@ -301,20 +382,6 @@ TriIn(const char *input, int kind)
 	}
 	TriValidate(t);
 	PG_RETURN_POINTER(t);
-}
-
-/*
- * Are all counters of cell c zero?
- */
-static bool
-TriCellIsZero(const TriState *t, const int64 *c)
-{
-	int			i;
-
-	for (i = 0; i < TRI_NCOLS(t->kind); i++)
-		if (c[i] != 0)
-			return false;
-	return true;
 }
 
 /*

@@ -54,6 +54,7 @@ typedef struct TriState
 
 #define PG_GETARG_TRI(n)		((TriState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(n)))
 
+extern TriState *TriTrim(TriState *t);
 extern TriState *TriAlloc(int kind, PeriodUnit unit, int32 base, int64 nperiods);
 extern TriState *TriForUpdate(FunctionCallInfo fcinfo, int argno, int kind, PeriodUnit unit,
 							  int32 lo, int32 hi, const char *what);

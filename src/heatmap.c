@@ -124,6 +124,7 @@ cohort_heatmap_svg(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	t = PG_GETARG_TRI(0);
 	TriCheckKind(t, TRI_COHORT);
+	t = TriTrim(t);
 	on_or_after = PG_ARGISNULL(1) ? false : CohortModeOnOrAfter(PG_GETARG_TEXT_PP(1));
 	unitname = PeriodUnitName(t->unit);
 	ncols = t->nperiods;

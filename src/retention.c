@@ -139,6 +139,7 @@ RetentionAccessorStart(FunctionCallInfo fcinfo, int *n)
 	RetentionRow *rows;
 
 	TriCheckKind(t, TRI_RETENTION);
+	t = TriTrim(t);
 	rows = RetentionRows(t, k);
 	InitMaterializedSRF(fcinfo, 0);
 	*n = t->nperiods;

@@ -31,14 +31,18 @@ CREATE FUNCTION retention.cohort_combine(retention.cohort_state, retention.cohor
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retention.cohort_combine(retention.cohort_state, retention.cohort_state) IS
 	'sum of two cohort states (combine function of cohort_agg)';
+CREATE FUNCTION retention.cohort_final(retention.cohort_state) RETURNS retention.cohort_state
+	AS 'MODULE_PATHNAME', 'tri_state_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.cohort_final(retention.cohort_state) IS
+	'final function of cohort_agg and cohort_union: the state without the empty periods left by growth';
 CREATE AGGREGATE retention.cohort_agg(retention.customer_activity) (
 	SFUNC = retention.cohort_agg_trans, STYPE = retention.cohort_state,
-	COMBINEFUNC = retention.cohort_combine, PARALLEL = SAFE);
+	COMBINEFUNC = retention.cohort_combine, FINALFUNC = retention.cohort_final, PARALLEL = SAFE);
 COMMENT ON AGGREGATE retention.cohort_agg(retention.customer_activity) IS
 	'cohort matrix state over customers'' activities; read it with cohort_table()';
 CREATE AGGREGATE retention.cohort_union(retention.cohort_state) (
 	SFUNC = retention.cohort_combine, STYPE = retention.cohort_state,
-	COMBINEFUNC = retention.cohort_combine, PARALLEL = SAFE);
+	COMBINEFUNC = retention.cohort_combine, FINALFUNC = retention.cohort_final, PARALLEL = SAFE);
 COMMENT ON AGGREGATE retention.cohort_union(retention.cohort_state) IS
 	'sum of cohort states (roll up states kept per segment or per shard)';
 
@@ -82,14 +86,18 @@ CREATE FUNCTION retention.retention_combine(retention.retention_state, retention
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retention.retention_combine(retention.retention_state, retention.retention_state) IS
 	'sum of two retention states (combine function of retention_agg)';
+CREATE FUNCTION retention.retention_final(retention.retention_state) RETURNS retention.retention_state
+	AS 'MODULE_PATHNAME', 'tri_state_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.retention_final(retention.retention_state) IS
+	'final function of retention_agg and retention_union: the state without the empty periods left by growth';
 CREATE AGGREGATE retention.retention_agg(retention.customer_activity) (
 	SFUNC = retention.retention_agg_trans, STYPE = retention.retention_state,
-	COMBINEFUNC = retention.retention_combine, PARALLEL = SAFE);
+	COMBINEFUNC = retention.retention_combine, FINALFUNC = retention.retention_final, PARALLEL = SAFE);
 COMMENT ON AGGREGATE retention.retention_agg(retention.customer_activity) IS
 	'period retention state over customers'' activities; read it with retention_table() or lifecycle_table()';
 CREATE AGGREGATE retention.retention_union(retention.retention_state) (
 	SFUNC = retention.retention_combine, STYPE = retention.retention_state,
-	COMBINEFUNC = retention.retention_combine, PARALLEL = SAFE);
+	COMBINEFUNC = retention.retention_combine, FINALFUNC = retention.retention_final, PARALLEL = SAFE);
 COMMENT ON AGGREGATE retention.retention_union(retention.retention_state) IS
 	'sum of retention states (roll up states kept per segment or per shard)';
 
