@@ -397,7 +397,7 @@ MapCheckUnit(ActivityMap *m, PeriodUnit unit, const char *what)
 
 /*
  * A writable expanded map for state argument 0: inside an aggregate the
- * argument itself if it is our expanded object, else a new one (holding the
+ * argument itself if it is our read-write expanded object, else a new one (holding the
  * argument's customers, if any) in the aggregate context, or outside an
  * aggregate in the current one.
  */
@@ -415,7 +415,7 @@ MapForUpdate(FunctionCallInfo fcinfo, const char *what)
 	if (PG_ARGISNULL(0))
 		return MapCreate(aggcxt);
 	old = MapArg(fcinfo, 0, &flat);
-	if (old != NULL && inagg)
+	if (old != NULL && inagg && VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(PG_GETARG_DATUM(0))))
 		return old;
 	m = MapCreate(aggcxt);
 	if (old != NULL)
