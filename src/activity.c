@@ -203,6 +203,21 @@ ActivityDecodeDatum(Datum d, ActivityData *hdr, ActivityEntry *buf, int bufsize)
 }
 
 /*
+ * Error out if an activity would span more than ACTIVITY_MAX_SPAN periods.
+ */
+static void
+CheckSpan(int64 span)
+{
+	if (span > ACTIVITY_MAX_SPAN)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("customer activity spans too many periods"),
+				 errdetail("An activity may span at most %d periods; this one spans " INT64_FORMAT ".",
+						   ACTIVITY_MAX_SPAN, span),
+				 errhint("Use a coarser period kind.")));
+}
+
+/*
  * Build an activity (palloc'd in the current context) from n >= 1 entries in
  * strictly increasing ordinal order.
  */
@@ -216,13 +231,7 @@ ActivityEncode(PeriodUnit unit, const ActivityEntry *entries, int n)
 	uint8	   *p;
 	int			i;
 
-	if (span > ACTIVITY_MAX_SPAN)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("customer activity spans too many periods"),
-				 errdetail("An activity may span at most %d periods; this one spans " INT64_FORMAT ".",
-						   ACTIVITY_MAX_SPAN, span),
-				 errhint("Use a coarser period kind.")));
+	CheckSpan(span);
 	size = offsetof(ActivityData, data) + ACTIVITY_BITMAP_BYTES(span);
 	for (i = 0; i < n; i++)
 		size += VarintLen((uint64) entries[i].orders) + VarintLen(RevenueCode(entries[i].revenue));
@@ -742,6 +751,82 @@ MergeEntries(const ActivityEntry *a, int na, const ActivityEntry *b, int nb, Act
 PG_FUNCTION_INFO_V1(activity_agg_trans);
 
 /*
+ * Add one order (add: ordinal, orders 1, revenue) to activity a without
+ * decoding it, for a period at or after a's first one: the varint stream is
+ * spliced at the period's place. Returns a itself, updated in place, when
+ * in_place allows and the size does not change; else a new activity in the
+ * current context.
+ */
+static ActivityData *
+ActivitySplice(ActivityData *a, const ActivityEntry *add, bool in_place)
+{
+	int32		off = add->ordinal - a->first;
+	int			oldbytes = ACTIVITY_BITMAP_BYTES(a->span);
+	int64		span = Max(a->span, (int64) off + 1);
+	int			bytes = ACTIVITY_BITMAP_BYTES(span);
+	bool		exists = off < a->span && ACTIVITY_BIT(a, off);
+	const uint8 *stream = a->data + oldbytes;
+	const uint8 *end = (const uint8 *) a + VARSIZE(a);
+	const uint8 *at = stream;
+	const uint8 *after;
+	int			before = 0;		/* active periods before off */
+	uint8		pair[20];
+	int			pairlen;
+	int32		orders = 1;
+	int64		revenue = add->revenue;
+	Size		size;
+	ActivityData *r;
+	uint8	   *w;
+	int			i;
+
+	Assert(off >= 0);
+	CheckSpan(span);
+	for (i = 0; i < Min(off, a->span); i++)
+		before += ACTIVITY_BIT(a, i);
+	/* skip the orders and revenue varints of the periods before */
+	for (i = 0; i < 2 * before; i++)
+		while (*at++ & 0x80)
+			;
+	after = at;
+	if (exists)
+	{
+		orders = (int32) VarintGet(&after, end);
+		revenue = RevenueFromCode(VarintGet(&after, end));
+		if (pg_add_s32_overflow(orders, 1, &orders))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("order count out of range in customer_activity")));
+		revenue = AddScaled(revenue, add->revenue);
+	}
+	pairlen = VarintPut(pair, (uint64) orders);
+	pairlen += VarintPut(pair + pairlen, RevenueCode(revenue));
+
+	size = offsetof(ActivityData, data) + bytes + (at - stream) + pairlen + (end - after);
+	if (in_place && size == VARSIZE(a))
+	{
+		memcpy((uint8 *) at, pair, pairlen);
+		return a;
+	}
+	r = palloc0(size);
+	SET_VARSIZE(r, size);
+	r->version = ACTIVITY_VERSION;
+	r->unit = a->unit;
+	r->first = a->first;
+	r->span = (int32) span;
+	r->nactive = a->nactive + (exists ? 0 : 1);
+	memcpy(r->data, a->data, oldbytes);
+	r->data[off >> 3] |= (uint8) (1 << (off & 7));
+	w = r->data + bytes;
+	memcpy(w, stream, at - stream);
+	w += at - stream;
+	memcpy(w, pair, pairlen);
+	w += pairlen;
+	memcpy(w, after, end - after);
+	Assert(w + (end - after) == (uint8 *) r + size);
+	return r;
+}
+
+/*
  * Transition function of activity_agg(period [, amount]): add one order. Not
  * strict, so that NULL periods and amounts are reported instead of skipped.
  */
@@ -782,12 +867,21 @@ activity_agg_trans(PG_FUNCTION_ARGS)
 
 	state = PG_GETARG_ACTIVITY(0);
 	CheckActivityUnit(state->unit, PERIOD_GET_UNIT(p), "activity_agg");
+
+	/*
+	 * A period at or after the first one (the common case) is spliced in
+	 * without decoding; in place when the size stays (the state is then our
+	 * own copy in the aggregate context). The result otherwise lives in the
+	 * per-call context and the executor copies it to the aggregate context.
+	 */
+	if (add.ordinal >= state->first)
+		PG_RETURN_POINTER(ActivitySplice(state, &add,
+										 (Pointer) state == DatumGetPointer(PG_GETARG_DATUM(0))));
+
 	e = ActivityDecode(state, buf, ACTIVITY_STACK_ENTRIES);
 	if (state->nactive >= ACTIVITY_STACK_ENTRIES)
 		m = palloc(sizeof(ActivityEntry) * (state->nactive + 1));
 	n = MergeEntries(e, state->nactive, &add, 1, m);
-
-	/* the result lives in the per-call context; the executor copies it to the aggregate context */
 	PG_RETURN_POINTER(ActivityEncode(state->unit, m, n));
 }
 
