@@ -280,3 +280,290 @@ CREATE CAST (retention.customer_period AS text) WITH INOUT AS ASSIGNMENT;
 CREATE CAST (text AS retention.customer_period) WITH INOUT;
 COMMENT ON CAST (retention.customer_period AS text) IS 'canonical text of the period';
 COMMENT ON CAST (text AS retention.customer_period) IS 'parses the canonical text of a period';
+
+-- customer_activity: one customer's active periods with orders and revenue (src/activity.c)
+
+CREATE TYPE retention.customer_activity;
+CREATE FUNCTION retention.customer_activity_in(cstring) RETURNS retention.customer_activity
+	AS 'MODULE_PATHNAME', 'activity_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.customer_activity_out(retention.customer_activity) RETURNS cstring
+	AS 'MODULE_PATHNAME', 'activity_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.customer_activity_recv(internal) RETURNS retention.customer_activity
+	AS 'MODULE_PATHNAME', 'activity_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.customer_activity_send(retention.customer_activity) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'activity_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE retention.customer_activity (
+	INPUT = retention.customer_activity_in, OUTPUT = retention.customer_activity_out,
+	RECEIVE = retention.customer_activity_recv, SEND = retention.customer_activity_send,
+	INTERNALLENGTH = VARIABLE, ALIGNMENT = int4, STORAGE = extended);
+COMMENT ON TYPE retention.customer_activity IS
+	'one customer''s history at one period kind: active periods with orders and revenue (text: first|bitmap|orders:revenue,...)';
+COMMENT ON FUNCTION retention.customer_activity_in(cstring) IS 'text input of customer_activity';
+COMMENT ON FUNCTION retention.customer_activity_out(retention.customer_activity) IS 'text output of customer_activity';
+COMMENT ON FUNCTION retention.customer_activity_recv(internal) IS 'binary input of customer_activity';
+COMMENT ON FUNCTION retention.customer_activity_send(retention.customer_activity) IS 'binary output of customer_activity';
+
+CREATE FUNCTION retention.activity_agg_trans(retention.customer_activity, retention.customer_period, numeric)
+	RETURNS retention.customer_activity
+	AS 'MODULE_PATHNAME', 'activity_agg_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.activity_agg_trans(retention.customer_activity, retention.customer_period, numeric) IS
+	'transition function of activity_agg(period, amount)';
+CREATE FUNCTION retention.activity_agg_trans(retention.customer_activity, retention.customer_period)
+	RETURNS retention.customer_activity
+	AS 'MODULE_PATHNAME', 'activity_agg_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.activity_agg_trans(retention.customer_activity, retention.customer_period) IS
+	'transition function of activity_agg(period)';
+
+CREATE FUNCTION retention.activity_merge(retention.customer_activity, retention.customer_activity)
+	RETURNS retention.customer_activity
+	AS 'MODULE_PATHNAME', 'activity_merge' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.activity_merge(retention.customer_activity, retention.customer_activity) IS
+	'union of two activities of one customer: active in either, orders and revenue summed per period';
+
+CREATE AGGREGATE retention.activity_agg(retention.customer_period, numeric) (
+	SFUNC = retention.activity_agg_trans, STYPE = retention.customer_activity,
+	COMBINEFUNC = retention.activity_merge, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.activity_agg(retention.customer_period, numeric) IS
+	'one customer''s activity from their orders (period, amount); use with GROUP BY customer';
+CREATE AGGREGATE retention.activity_agg(retention.customer_period) (
+	SFUNC = retention.activity_agg_trans, STYPE = retention.customer_activity,
+	COMBINEFUNC = retention.activity_merge, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.activity_agg(retention.customer_period) IS
+	'one customer''s activity from their order periods (revenue 0); use with GROUP BY customer';
+CREATE AGGREGATE retention.activity_union(retention.customer_activity) (
+	SFUNC = retention.activity_merge, STYPE = retention.customer_activity,
+	COMBINEFUNC = retention.activity_merge, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.activity_union(retention.customer_activity) IS
+	'union of many activities of one customer (incremental maintenance)';
+
+CREATE FUNCTION retention.first_period(retention.customer_activity) RETURNS retention.customer_period
+	AS 'MODULE_PATHNAME', 'activity_first_period' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.first_period(retention.customer_activity) IS
+	'the first period the customer was active in (their cohort)';
+CREATE FUNCTION retention.last_period(retention.customer_activity) RETURNS retention.customer_period
+	AS 'MODULE_PATHNAME', 'activity_last_period' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.last_period(retention.customer_activity) IS
+	'the last period the customer was active in';
+CREATE FUNCTION retention.active_periods(retention.customer_activity) RETURNS int
+	AS 'MODULE_PATHNAME', 'activity_active_periods' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.active_periods(retention.customer_activity) IS
+	'the number of periods the customer was active in';
+CREATE FUNCTION retention.orders(retention.customer_activity) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'activity_orders' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.orders(retention.customer_activity) IS
+	'the customer''s total number of orders';
+CREATE FUNCTION retention.revenue(retention.customer_activity) RETURNS numeric
+	AS 'MODULE_PATHNAME', 'activity_revenue' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.revenue(retention.customer_activity) IS
+	'the customer''s total revenue (exact)';
+CREATE FUNCTION retention.activity_periods(retention.customer_activity,
+	OUT period retention.customer_period, OUT orders int, OUT revenue numeric)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'activity_periods' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 12;
+COMMENT ON FUNCTION retention.activity_periods(retention.customer_activity) IS
+	'one row per active period of the customer: (period, orders, revenue)';
+
+-- cohort_state, cohort_agg and cohort_table (src/cohort.c, src/cohort_state.c)
+
+CREATE TYPE retention.cohort_state;
+CREATE FUNCTION retention.cohort_state_in(cstring, oid, int4) RETURNS retention.cohort_state
+	AS 'MODULE_PATHNAME', 'tri_state_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.cohort_state_out(retention.cohort_state) RETURNS cstring
+	AS 'MODULE_PATHNAME', 'tri_state_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.cohort_state_recv(internal, oid, int4) RETURNS retention.cohort_state
+	AS 'MODULE_PATHNAME', 'tri_state_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.cohort_state_send(retention.cohort_state) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'tri_state_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE retention.cohort_state (
+	INPUT = retention.cohort_state_in, OUTPUT = retention.cohort_state_out,
+	RECEIVE = retention.cohort_state_recv, SEND = retention.cohort_state_send,
+	INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended);
+COMMENT ON TYPE retention.cohort_state IS
+	'cohort x age counts and revenue over many customers (state of cohort_agg; size independent of the number of customers)';
+COMMENT ON FUNCTION retention.cohort_state_in(cstring, oid, int4) IS 'text input of cohort_state';
+COMMENT ON FUNCTION retention.cohort_state_out(retention.cohort_state) IS 'text output of cohort_state';
+COMMENT ON FUNCTION retention.cohort_state_recv(internal, oid, int4) IS 'binary input of cohort_state';
+COMMENT ON FUNCTION retention.cohort_state_send(retention.cohort_state) IS 'binary output of cohort_state';
+
+CREATE FUNCTION retention.cohort_agg_trans(retention.cohort_state, retention.customer_activity)
+	RETURNS retention.cohort_state
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.cohort_agg_trans(retention.cohort_state, retention.customer_activity) IS
+	'transition function of cohort_agg';
+CREATE FUNCTION retention.cohort_combine(retention.cohort_state, retention.cohort_state)
+	RETURNS retention.cohort_state
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.cohort_combine(retention.cohort_state, retention.cohort_state) IS
+	'sum of two cohort states (combine function of cohort_agg)';
+CREATE FUNCTION retention.cohort_final(retention.cohort_state) RETURNS retention.cohort_state
+	AS 'MODULE_PATHNAME', 'tri_state_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.cohort_final(retention.cohort_state) IS
+	'final function of cohort_agg and cohort_union: the state without the empty periods left by growth';
+CREATE AGGREGATE retention.cohort_agg(retention.customer_activity) (
+	SFUNC = retention.cohort_agg_trans, STYPE = retention.cohort_state,
+	COMBINEFUNC = retention.cohort_combine, FINALFUNC = retention.cohort_final, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.cohort_agg(retention.customer_activity) IS
+	'cohort matrix state over customers'' activities; read it with cohort_table()';
+CREATE AGGREGATE retention.cohort_union(retention.cohort_state) (
+	SFUNC = retention.cohort_combine, STYPE = retention.cohort_state,
+	COMBINEFUNC = retention.cohort_combine, FINALFUNC = retention.cohort_final, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.cohort_union(retention.cohort_state) IS
+	'sum of cohort states (roll up states kept per segment or per shard)';
+
+CREATE FUNCTION retention.cohort_table(state retention.cohort_state, mode text DEFAULT 'on',
+	OUT cohort retention.customer_period, OUT age int, OUT cohort_size bigint,
+	OUT customers bigint, OUT retention numeric, OUT revenue numeric)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.cohort_table(retention.cohort_state, text) IS
+	'cohort x age matrix: cohort size, customers active at the age (mode ''on'') or at it or later (''on_or_after''), retention share, revenue';
+
+-- retention_state, retention_agg, retention_table, lifecycle_table (src/retention.c)
+
+CREATE TYPE retention.retention_state;
+CREATE FUNCTION retention.retention_state_in(cstring, oid, int4) RETURNS retention.retention_state
+	AS 'MODULE_PATHNAME', 'tri_state_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.retention_state_out(retention.retention_state) RETURNS cstring
+	AS 'MODULE_PATHNAME', 'tri_state_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.retention_state_recv(internal, oid, int4) RETURNS retention.retention_state
+	AS 'MODULE_PATHNAME', 'tri_state_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.retention_state_send(retention.retention_state) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'tri_state_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE retention.retention_state (
+	INPUT = retention.retention_state_in, OUTPUT = retention.retention_state_out,
+	RECEIVE = retention.retention_state_recv, SEND = retention.retention_state_send,
+	INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended);
+COMMENT ON TYPE retention.retention_state IS
+	'per-period activity gaps over many customers (state of retention_agg; answers any inactivity window)';
+COMMENT ON FUNCTION retention.retention_state_in(cstring, oid, int4) IS 'text input of retention_state';
+COMMENT ON FUNCTION retention.retention_state_out(retention.retention_state) IS 'text output of retention_state';
+COMMENT ON FUNCTION retention.retention_state_recv(internal, oid, int4) IS 'binary input of retention_state';
+COMMENT ON FUNCTION retention.retention_state_send(retention.retention_state) IS 'binary output of retention_state';
+
+CREATE FUNCTION retention.retention_agg_trans(retention.retention_state, retention.customer_activity)
+	RETURNS retention.retention_state
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.retention_agg_trans(retention.retention_state, retention.customer_activity) IS
+	'transition function of retention_agg';
+CREATE FUNCTION retention.retention_combine(retention.retention_state, retention.retention_state)
+	RETURNS retention.retention_state
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.retention_combine(retention.retention_state, retention.retention_state) IS
+	'sum of two retention states (combine function of retention_agg)';
+CREATE FUNCTION retention.retention_final(retention.retention_state) RETURNS retention.retention_state
+	AS 'MODULE_PATHNAME', 'tri_state_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.retention_final(retention.retention_state) IS
+	'final function of retention_agg and retention_union: the state without the empty periods left by growth';
+CREATE AGGREGATE retention.retention_agg(retention.customer_activity) (
+	SFUNC = retention.retention_agg_trans, STYPE = retention.retention_state,
+	COMBINEFUNC = retention.retention_combine, FINALFUNC = retention.retention_final, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.retention_agg(retention.customer_activity) IS
+	'period retention state over customers'' activities; read it with retention_table() or lifecycle_table()';
+CREATE AGGREGATE retention.retention_union(retention.retention_state) (
+	SFUNC = retention.retention_combine, STYPE = retention.retention_state,
+	COMBINEFUNC = retention.retention_combine, FINALFUNC = retention.retention_final, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.retention_union(retention.retention_state) IS
+	'sum of retention states (roll up states kept per segment or per shard)';
+
+CREATE FUNCTION retention.retention_table(state retention.retention_state, inactivity int DEFAULT 1,
+	OUT period retention.customer_period, OUT customers_start bigint, OUT new_customers bigint,
+	OUT customers_end bigint, OUT retained bigint, OUT reactivated bigint, OUT lost bigint,
+	OUT crr numeric, OUT churn_rate numeric)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.retention_table(retention.retention_state, int) IS
+	'per period: customers at start S, new N, at end E, retained, reactivated, lost L, CRR = (E-N)/S*100, churn = L/S*100; a customer counts when active in one of the last "inactivity" periods';
+CREATE FUNCTION retention.lifecycle_table(state retention.retention_state, inactivity int DEFAULT 1,
+	OUT period retention.customer_period, OUT new_customers bigint, OUT returning_customers bigint,
+	OUT resurrecting_customers bigint, OUT dormant_customers bigint)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.lifecycle_table(retention.retention_state, int) IS
+	'growth accounting per period: new, returning (active before and now), resurrecting (back after a lapse), dormant (lapsed this period)';
+
+CREATE FUNCTION retention.crr(customers_start bigint, customers_end bigint, new_customers bigint) RETURNS numeric
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.crr(bigint, bigint, bigint) IS
+	'customer retention rate (E - N) / S * 100, rounded to 2 decimals; NULL when S = 0';
+CREATE FUNCTION retention.churn_rate(lost bigint, customers_start bigint) RETURNS numeric
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.churn_rate(bigint, bigint) IS
+	'customer churn rate L / S * 100, rounded to 2 decimals; NULL when S = 0';
+
+-- the cohort heatmap (src/heatmap.c)
+
+CREATE FUNCTION retention.cohort_heatmap_svg(state retention.cohort_state, mode text DEFAULT 'on',
+	title text DEFAULT NULL) RETURNS text
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.cohort_heatmap_svg(retention.cohort_state, text, text) IS
+	'the triangular cohort retention heatmap as a self-contained SVG document (NULL title: a default title)';
+
+-- one-pass cohort_agg / retention_agg over raw order rows (src/activity_map.c)
+
+CREATE TYPE retention.activity_map;
+CREATE FUNCTION retention.activity_map_in(cstring) RETURNS retention.activity_map
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.activity_map_out(retention.activity_map) RETURNS cstring
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.activity_map_recv(internal) RETURNS retention.activity_map
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.activity_map_send(retention.activity_map) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE retention.activity_map (
+	INPUT = retention.activity_map_in, OUTPUT = retention.activity_map_out,
+	RECEIVE = retention.activity_map_recv, SEND = retention.activity_map_send,
+	INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended);
+COMMENT ON TYPE retention.activity_map IS
+	'customer id -> customer_activity (state of the one-pass cohort_agg / retention_agg over raw rows; text: id=activity;...)';
+COMMENT ON FUNCTION retention.activity_map_in(cstring) IS 'text input of activity_map';
+COMMENT ON FUNCTION retention.activity_map_out(retention.activity_map) IS 'text output of activity_map';
+COMMENT ON FUNCTION retention.activity_map_recv(internal) IS 'binary input of activity_map';
+COMMENT ON FUNCTION retention.activity_map_send(retention.activity_map) IS 'binary output of activity_map';
+
+CREATE FUNCTION retention.activity_map_trans(retention.activity_map, bigint, retention.customer_period, numeric)
+	RETURNS retention.activity_map
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.activity_map_trans(retention.activity_map, bigint, retention.customer_period, numeric) IS
+	'transition function of the one-pass aggregates (customer_id, period, amount)';
+CREATE FUNCTION retention.activity_map_trans(retention.activity_map, bigint, retention.customer_period)
+	RETURNS retention.activity_map
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.activity_map_trans(retention.activity_map, bigint, retention.customer_period) IS
+	'transition function of the one-pass aggregates (customer_id, period)';
+CREATE FUNCTION retention.activity_map_combine(retention.activity_map, retention.activity_map)
+	RETURNS retention.activity_map
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.activity_map_combine(retention.activity_map, retention.activity_map) IS
+	'union of two activity maps (combine function of the one-pass aggregates)';
+CREATE FUNCTION retention.activity_map_cohort_final(retention.activity_map) RETURNS retention.cohort_state
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.activity_map_cohort_final(retention.activity_map) IS
+	'final function of the one-pass cohort_agg: the cohort state of all customers in the map';
+CREATE FUNCTION retention.activity_map_retention_final(retention.activity_map) RETURNS retention.retention_state
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.activity_map_retention_final(retention.activity_map) IS
+	'final function of the one-pass retention_agg: the retention state of all customers in the map';
+
+CREATE AGGREGATE retention.cohort_agg(customer_id bigint, period retention.customer_period, amount numeric) (
+	SFUNC = retention.activity_map_trans, STYPE = retention.activity_map,
+	COMBINEFUNC = retention.activity_map_combine, FINALFUNC = retention.activity_map_cohort_final,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.cohort_agg(bigint, retention.customer_period, numeric) IS
+	'one-pass cohort state straight from order rows (customer_id, period, amount), no GROUP BY needed';
+CREATE AGGREGATE retention.cohort_agg(customer_id bigint, period retention.customer_period) (
+	SFUNC = retention.activity_map_trans, STYPE = retention.activity_map,
+	COMBINEFUNC = retention.activity_map_combine, FINALFUNC = retention.activity_map_cohort_final,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.cohort_agg(bigint, retention.customer_period) IS
+	'one-pass cohort state straight from order rows (customer_id, period), revenue 0';
+CREATE AGGREGATE retention.retention_agg(customer_id bigint, period retention.customer_period) (
+	SFUNC = retention.activity_map_trans, STYPE = retention.activity_map,
+	COMBINEFUNC = retention.activity_map_combine, FINALFUNC = retention.activity_map_retention_final,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.retention_agg(bigint, retention.customer_period) IS
+	'one-pass retention state straight from order rows (customer_id, period), no GROUP BY needed';
+CREATE AGGREGATE retention.activity_map_agg(customer_id bigint, period retention.customer_period, amount numeric) (
+	SFUNC = retention.activity_map_trans, STYPE = retention.activity_map,
+	COMBINEFUNC = retention.activity_map_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.activity_map_agg(bigint, retention.customer_period, numeric) IS
+	'the one-pass aggregates'' state itself: every customer''s activity from order rows (for inspection and transport)';
