@@ -276,3 +276,90 @@ COMMENT ON FUNCTION retention.sbg_retention(retention.sbg_model, integer) IS
 	'sBG: retention rate of period t, the share of customers active in period t-1 who renew';
 COMMENT ON FUNCTION retention.sbg_derl(retention.sbg_model, float8, integer) IS
 	'sBG: discounted expected residual lifetime (in payments) of a customer who has made renewals renewals';
+
+-- Closed-form CLV formulas.
+CREATE FUNCTION retention.clv_simple(average_order_value numeric, purchases_per_period numeric,
+	retention_periods numeric, margin numeric)
+RETURNS numeric AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.clv_churn(margin numeric, arpu numeric, churn_rate numeric)
+RETURNS numeric AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.clv_discounted(margin numeric, retention_rate numeric, discount_rate numeric)
+RETURNS numeric AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.clv_simple(numeric, numeric, numeric, numeric) IS
+	'simple CLV: average order value x purchases per period x retention periods x margin (0..1)';
+COMMENT ON FUNCTION retention.clv_churn(numeric, numeric, numeric) IS
+	'churn-based CLV: margin (0..1) x ARPU / churn rate per period (0 < churn <= 1)';
+COMMENT ON FUNCTION retention.clv_discounted(numeric, numeric, numeric) IS
+	'discounted CLV: margin per period m x retention r / (1 + discount d - r)';
+
+-- RFM summaries per customer.
+CREATE TYPE retention.rfm AS (frequency integer, recency float8, t float8, monetary_value float8);
+CREATE TYPE retention.rfm_holdout AS (
+	frequency_cal integer, recency_cal float8, t_cal float8, monetary_value_cal float8,
+	frequency_holdout integer, monetary_value_holdout float8, duration_holdout float8);
+COMMENT ON TYPE retention.rfm IS
+	'a customer''s RFM summary: repeat purchase periods, recency and age T in the time unit, mean repeat-period value';
+COMMENT ON TYPE retention.rfm_holdout IS
+	'a customer''s RFM summary of the calibration period and purchases in the holdout period';
+
+CREATE FUNCTION retention.rfm_accum(internal, date, numeric, date)
+RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_accum(internal, date, numeric, date, text)
+RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_accum(internal, date, numeric, date, text, text)
+RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_holdout_accum(internal, date, numeric, date, date, text)
+RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_holdout_accum(internal, date, numeric, date, date, text, text)
+RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_combine(internal, internal)
+RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_serialize(internal)
+RETURNS bytea AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_deserialize(bytea, internal)
+RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_final(internal)
+RETURNS retention.rfm AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_holdout_final(internal)
+RETURNS retention.rfm_holdout AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION retention.rfm_accum(internal, date, numeric, date) IS 'transition of rfm_agg';
+COMMENT ON FUNCTION retention.rfm_accum(internal, date, numeric, date, text) IS 'transition of rfm_agg';
+COMMENT ON FUNCTION retention.rfm_accum(internal, date, numeric, date, text, text) IS 'transition of rfm_agg';
+COMMENT ON FUNCTION retention.rfm_holdout_accum(internal, date, numeric, date, date, text) IS 'transition of rfm_holdout_agg';
+COMMENT ON FUNCTION retention.rfm_holdout_accum(internal, date, numeric, date, date, text, text) IS 'transition of rfm_holdout_agg';
+COMMENT ON FUNCTION retention.rfm_combine(internal, internal) IS 'combine function of rfm_agg and rfm_holdout_agg';
+COMMENT ON FUNCTION retention.rfm_serialize(internal) IS 'serialisation of the rfm_agg state';
+COMMENT ON FUNCTION retention.rfm_deserialize(bytea, internal) IS 'deserialisation of the rfm_agg state';
+COMMENT ON FUNCTION retention.rfm_final(internal) IS 'final function of rfm_agg';
+COMMENT ON FUNCTION retention.rfm_holdout_final(internal) IS 'final function of rfm_holdout_agg';
+
+CREATE AGGREGATE retention.rfm_agg(purchased_on date, amount numeric, observation_end date) (
+	SFUNC = retention.rfm_accum, STYPE = internal, FINALFUNC = retention.rfm_final,
+	COMBINEFUNC = retention.rfm_combine, SERIALFUNC = retention.rfm_serialize,
+	DESERIALFUNC = retention.rfm_deserialize, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE retention.rfm_agg(purchased_on date, amount numeric, observation_end date, time_unit text) (
+	SFUNC = retention.rfm_accum, STYPE = internal, FINALFUNC = retention.rfm_final,
+	COMBINEFUNC = retention.rfm_combine, SERIALFUNC = retention.rfm_serialize,
+	DESERIALFUNC = retention.rfm_deserialize, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE retention.rfm_agg(purchased_on date, amount numeric, observation_end date, time_unit text, period text) (
+	SFUNC = retention.rfm_accum, STYPE = internal, FINALFUNC = retention.rfm_final,
+	COMBINEFUNC = retention.rfm_combine, SERIALFUNC = retention.rfm_serialize,
+	DESERIALFUNC = retention.rfm_deserialize, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE retention.rfm_holdout_agg(purchased_on date, amount numeric, calibration_end date, observation_end date, time_unit text) (
+	SFUNC = retention.rfm_holdout_accum, STYPE = internal, FINALFUNC = retention.rfm_holdout_final,
+	COMBINEFUNC = retention.rfm_combine, SERIALFUNC = retention.rfm_serialize,
+	DESERIALFUNC = retention.rfm_deserialize, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE retention.rfm_holdout_agg(purchased_on date, amount numeric, calibration_end date, observation_end date, time_unit text, period text) (
+	SFUNC = retention.rfm_holdout_accum, STYPE = internal, FINALFUNC = retention.rfm_holdout_final,
+	COMBINEFUNC = retention.rfm_combine, SERIALFUNC = retention.rfm_serialize,
+	DESERIALFUNC = retention.rfm_deserialize, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.rfm_agg(date, numeric, date) IS
+	'a customer''s RFM summary (frequency, recency, T, monetary_value) in days, purchases grouped by day';
+COMMENT ON AGGREGATE retention.rfm_agg(date, numeric, date, text) IS
+	'a customer''s RFM summary with recency and T in time_unit (day, week, month), purchases grouped by day';
+COMMENT ON AGGREGATE retention.rfm_agg(date, numeric, date, text, text) IS
+	'a customer''s RFM summary in time_unit, purchases grouped by period (day, week, month)';
+COMMENT ON AGGREGATE retention.rfm_holdout_agg(date, numeric, date, date, text) IS
+	'a customer''s calibration RFM summary and holdout purchases, purchases grouped by day';
+COMMENT ON AGGREGATE retention.rfm_holdout_agg(date, numeric, date, date, text, text) IS
+	'a customer''s calibration RFM summary and holdout purchases, purchases grouped by period';
