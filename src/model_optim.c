@@ -205,6 +205,16 @@ NelderMead(Objective *obj, double *x, double step, double *fbest, int *iteration
 	return done;
 }
 
+/* AtBound: is any of the n log-parameters at the edge of the search box? */
+static bool
+AtBound(const double *theta, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (fabs(theta[i]) > LOG_BOUND - BOUND_MARGIN)
+			return true;
+	return false;
+}
+
 /*
  * Minimise: Nelder-Mead from x, restarted from the best point with a fresh simplex until a
  * restart no longer improves the objective. Returns true when the last run converged.
@@ -218,6 +228,8 @@ Minimise(Objective *obj, double *x, double step, double *fbest, int *iterations)
 	{
 		double		before = *fbest;
 
+		if (AtBound(x, obj->spec->nparams))
+			break;
 		ok = NelderMead(obj, x, 0.1, fbest, iterations);
 		if (before - *fbest <= 1e-11 * (fabs(before) + 1e-12))
 			break;
@@ -340,17 +352,16 @@ FitModel(const ModelSpec *spec, const FitData *data, FitResult *result)
 		result->params[i] = exp(theta[i]);
 	result->log_likelihood = -fbest * data->total_weight;
 
+	if (AtBound(theta, n))
+	{
+		result->status = "a parameter ran to the edge of its range (the data do not identify the model)";
+		return;
+	}
 	if (!ok)
 	{
 		result->status = "iteration limit reached";
 		return;
 	}
-	for (int i = 0; i < n; i++)
-		if (fabs(theta[i]) > LOG_BOUND - BOUND_MARGIN)
-		{
-			result->status = "a parameter ran to the edge of its range (the data do not identify the model)";
-			return;
-		}
 
 	/* gradient and Hessian of the negative log-likelihood in log space */
 	f0 = Evaluate(&obj, theta) * data->total_weight;
