@@ -34,21 +34,23 @@ typedef enum FitLayout
  * The state of a fitting aggregate: distinct data patterns with their weights.
  *
  * The patterns are stored as rows of (ncols + 1) doubles, the last one the pattern's
- * weight (number of customers). The varlena's size always covers `capacity` rows, so that
- * PostgreSQL's copies of the value (datumCopy) keep the spare room valid; only the first
- * `npatterns` rows are in use. When `sorted` is set the used rows are sorted and distinct.
+ * weight (number of customers), followed by a hash index of 2 * capacity int32 slots (0 for
+ * empty, else a row number + 1). The varlena's size always covers `capacity` rows and the
+ * slots, so that PostgreSQL's copies of the value (datumCopy) keep them valid; only the
+ * first `npatterns` rows are in use, and they are always distinct. When `sorted` is set
+ * they are also in ascending order.
  */
 typedef struct FitState
 {
 	int32		vl_len_;		/* varlena header (do not touch directly) */
 	uint8		layout;			/* a FitLayout */
 	uint8		ncols;			/* values per pattern, weight excluded */
-	uint8		sorted;			/* 1 when the used rows are sorted and distinct */
+	uint8		sorted;			/* 1 when the used rows are in ascending order */
 	uint8		spare;			/* reserved, always 0 */
 	int32		npatterns;		/* rows in use */
-	int32		capacity;		/* rows the value has room for */
+	int32		capacity;		/* rows the value has room for (a power of two) */
 	int32		padding;		/* keeps the rows 8-byte aligned; always 0 */
-	double		rows[FLEXIBLE_ARRAY_MEMBER];	/* capacity * (ncols + 1) values */
+	double		rows[FLEXIBLE_ARRAY_MEMBER];	/* capacity * (ncols + 1) values, then the slots */
 } FitState;
 
 #define FIT_STATE_HDRSZ offsetof(FitState, rows)

@@ -5,10 +5,11 @@
  *	  gammagamma_fit, sbg_fit, paretonbd_fit, mbgnbd_fit, bgbb_fit).
  *
  * A state holds the distinct data patterns seen so far with their weights, so that the
- * cost of fitting grows with the number of distinct patterns, not of customers. Rows are
- * appended by the transition functions and merged (sorted, duplicates summed) whenever the
- * value runs out of room. States combine by concatenation, which makes the aggregates
- * parallel safe and lets Citus combine partial states shipped in their text form.
+ * cost of fitting grows with the number of distinct patterns, not of customers. A hash
+ * index over the rows (kept inside the value) finds a pattern already present, whose
+ * weight is then increased; a new one is appended. States combine by adding one's patterns
+ * to the other's, which makes the aggregates parallel safe and lets Citus combine partial
+ * states shipped in their text form.
  *
  * Text form: "<layout>:" followed by the patterns separated by ';', each pattern's values
  * and finally its weight separated by ',', e.g. "rft:0,0,38.86,1190;1,1.71,38.86,3".
@@ -42,15 +43,19 @@ static const char *const layout_names[] = {NULL, "rft", "spend", "survival", "di
 /* Number of values per pattern of each layout, indexed by FitLayout. */
 static const int layout_ncols[] = {0, 3, 2, 2, 3};
 
+/* The hash slots of a state: 2 * capacity int32, each 0 (empty) or a row number + 1. */
+#define FIT_SLOTS(st) ((int32 *) &(st)->rows[(size_t) (st)->capacity * ((st)->ncols + 1)])
+
 /*
- * NewFitState: an empty state of the given layout with room for `capacity` rows,
- * allocated in the current memory context.
+ * NewFitState: an empty state of the given layout with room for `capacity` rows (a power
+ * of two), allocated in the current memory context.
  */
 static FitState *
 NewFitState(FitLayout layout, int capacity)
 {
 	int			ncols = layout_ncols[layout];
-	Size		size = FIT_STATE_HDRSZ + sizeof(double) * (Size) capacity * (ncols + 1);
+	Size		size = FIT_STATE_HDRSZ + sizeof(double) * (Size) capacity * (ncols + 1)
+		+ sizeof(int32) * 2 * (Size) capacity;
 	FitState   *st = (FitState *) palloc0(size);
 
 	SET_VARSIZE(st, size);
@@ -79,69 +84,108 @@ CompareRows(const void *a, const void *b, void *arg)
 	return 0;
 }
 
-/* CompactFitState: sorts the used rows and merges equal patterns by adding their weights. */
-static void
-CompactFitState(FitState *st)
+/* RowHash: a hash of a pattern's values (their bit patterns, mixed). */
+static uint64
+RowHash(const double *v, int ncols)
 {
-	int			ncols = st->ncols;
-	int			width = ncols + 1;
-	int			out = 0;
+	uint64		h = 0x9E3779B97F4A7C15ULL;
 
-	if (st->sorted || st->npatterns == 0)
+	for (int i = 0; i < ncols; i++)
 	{
-		st->sorted = 1;
-		return;
-	}
-	qsort_arg(st->rows, st->npatterns, sizeof(double) * width, CompareRows, &ncols);
-	for (int i = 0; i < st->npatterns; i++)
-	{
-		double	   *row = FIT_ROW(st, i);
+		uint64		bits;
 
-		if (out > 0 && CompareRows(FIT_ROW(st, out - 1), row, &ncols) == 0)
-			FIT_ROW(st, out - 1)[ncols] += row[ncols];
-		else
-		{
-			if (out != i)
-				memcpy(FIT_ROW(st, out), row, sizeof(double) * width);
-			out++;
-		}
+		memcpy(&bits, &v[i], sizeof(bits));
+		h ^= bits + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
+		h *= 0xBF58476D1CE4E5B9ULL;
+		h ^= h >> 31;
 	}
-	st->npatterns = out;
-	st->sorted = 1;
+	return h;
 }
 
 /*
- * MakeRoom: returns a state (st itself, or a larger copy in the current memory context)
- * with room for `extra` more rows. Merges duplicate patterns before growing.
+ * FindSlot: the hash slot holding the pattern v, or the empty slot where it belongs.
+ */
+static int32 *
+FindSlot(FitState *st, const double *v)
+{
+	int32	   *slots = FIT_SLOTS(st);
+	uint64		mask = (uint64) st->capacity * 2 - 1;
+	uint64		i = RowHash(v, st->ncols) & mask;
+	int			ncols = st->ncols;
+
+	while (slots[i] != 0 && CompareRows(FIT_ROW(st, slots[i] - 1), v, &ncols) != 0)
+		i = (i + 1) & mask;
+	return &slots[i];
+}
+
+/* RebuildSlots: recomputes the hash slots from the rows (after they were moved). */
+static void
+RebuildSlots(FitState *st)
+{
+	memset(FIT_SLOTS(st), 0, sizeof(int32) * 2 * (Size) st->capacity);
+	for (int i = 0; i < st->npatterns; i++)
+		*FindSlot(st, FIT_ROW(st, i)) = i + 1;
+}
+
+/*
+ * AddPattern: adds weight to the pattern v (ncols values), appending it when new. Returns
+ * st, or when st was full a larger copy in the current memory context.
  */
 static FitState *
-MakeRoom(FitState *st, int extra)
+AddPattern(FitState *st, const double *v, double weight)
 {
-	FitState   *grown;
-	int			capacity;
+	int			ncols = st->ncols;
+	double		key[CLV_MAX_COLS];
+	int32	   *slot;
+	double	   *row;
 
-	if (st->capacity - st->npatterns >= extra)
-		return st;
-	CompactFitState(st);
-	if (st->capacity - st->npatterns >= extra && st->npatterns <= st->capacity / 2)
-		return st;
-	capacity = Max(st->capacity, FIT_STATE_INITIAL_ROWS);
-	while (capacity < (int64) st->npatterns * 2 + extra)
+	/* -0 and 0 are one value but have two bit patterns */
+	for (int i = 0; i < ncols; i++)
+		key[i] = v[i] + 0.0;
+	slot = FindSlot(st, key);
+	if (*slot != 0)
 	{
-		if (capacity > FIT_STATE_MAX_ROWS / 2)
+		FIT_ROW(st, *slot - 1)[ncols] += weight;
+		return st;
+	}
+	if (st->npatterns == st->capacity)
+	{
+		FitState   *grown;
+
+		if (st->capacity >= FIT_STATE_MAX_ROWS)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("too many distinct patterns in a model fitting state"),
 					 errdetail("A fitting state holds at most %d distinct patterns.",
 							   FIT_STATE_MAX_ROWS),
 					 errhint("Round recency and T to fewer distinct values, for example to whole days or weeks.")));
-		capacity *= 2;
+		grown = NewFitState(st->layout, st->capacity * 2);
+		grown->npatterns = st->npatterns;
+		grown->sorted = st->sorted;
+		memcpy(grown->rows, st->rows, sizeof(double) * (Size) st->npatterns * (ncols + 1));
+		RebuildSlots(grown);
+		st = grown;
+		slot = FindSlot(st, key);
 	}
-	grown = NewFitState(st->layout, capacity);
-	grown->npatterns = st->npatterns;
-	grown->sorted = st->sorted;
-	memcpy(grown->rows, st->rows, sizeof(double) * (Size) st->npatterns * (st->ncols + 1));
-	return grown;
+	row = FIT_ROW(st, st->npatterns);
+	memcpy(row, key, sizeof(double) * ncols);
+	row[ncols] = weight;
+	*slot = ++st->npatterns;
+	st->sorted = 0;
+	return st;
+}
+
+/* CompactFitState: sorts the rows by their values (they are always distinct). */
+static void
+CompactFitState(FitState *st)
+{
+	int			ncols = st->ncols;
+
+	if (st->sorted)
+		return;
+	qsort_arg(st->rows, st->npatterns, sizeof(double) * (ncols + 1), CompareRows, &ncols);
+	RebuildSlots(st);
+	st->sorted = 1;
 }
 
 /*
@@ -255,7 +299,6 @@ FitStateAppend(FunctionCallInfo fcinfo, FitLayout layout, const double *values, 
 	int			ncols = layout_ncols[layout];
 	int			nvalues = ncols;
 	double		weight = 1;
-	double	   *row;
 
 	/* an optional weight follows the pattern's values */
 	if (PG_NARGS() > nvalues + 1)
@@ -282,15 +325,7 @@ FitStateAppend(FunctionCallInfo fcinfo, FitLayout layout, const double *values, 
 		PG_RETURN_POINTER(st);
 	CheckPattern(layout, values, weight);
 
-	st = MakeRoom(st, 1);
-	row = FIT_ROW(st, st->npatterns);
-	memcpy(row, values, sizeof(double) * ncols);
-	row[ncols] = weight;
-	/* appending after the last row keeps a sorted state sorted only if it is larger */
-	if (st->sorted && st->npatterns > 0 &&
-		CompareRows(FIT_ROW(st, st->npatterns - 1), row, &ncols) >= 0)
-		st->sorted = 0;
-	st->npatterns++;
+	st = AddPattern(st, values, weight);
 	PG_RETURN_POINTER(st);
 }
 
@@ -400,7 +435,6 @@ fit_state_combine(PG_FUNCTION_ARGS)
 {
 	FitState   *a;
 	FitState   *b;
-	Size		width;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -420,13 +454,8 @@ fit_state_combine(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("cannot combine fit_state values of layouts \"%s\" and \"%s\"",
 						layout_names[a->layout], layout_names[b->layout])));
-	if (b->npatterns == 0)
-		PG_RETURN_POINTER(a);
-	a = MakeRoom(a, b->npatterns);
-	width = sizeof(double) * (a->ncols + 1);
-	memcpy(FIT_ROW(a, a->npatterns), b->rows, width * b->npatterns);
-	a->npatterns += b->npatterns;
-	a->sorted = 0;
+	for (int i = 0; i < b->npatterns; i++)
+		a = AddPattern(a, FIT_ROW(b, i), FIT_ROW(b, i)[b->ncols]);
 	PG_RETURN_POINTER(a);
 }
 
@@ -515,10 +544,7 @@ fit_state_in(PG_FUNCTION_ARGS)
 				p++;
 		}
 		CheckPattern(layout, v, v[ncols]);
-		st = MakeRoom(st, 1);
-		memcpy(FIT_ROW(st, st->npatterns), v, sizeof(double) * (ncols + 1));
-		st->npatterns++;
-		st->sorted = 0;
+		st = AddPattern(st, v, v[ncols]);
 	}
 	CompactFitState(st);
 	PG_RETURN_POINTER(st);
@@ -589,17 +615,16 @@ fit_state_recv(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid pattern count %d in external fit_state value", n)));
-	st = NewFitState(layout, Max(n, 1));
+	st = NewFitState(layout, FIT_STATE_INITIAL_ROWS);
 	for (int i = 0; i < n; i++)
 	{
-		double	   *row = FIT_ROW(st, i);
+		double		row[CLV_MAX_COLS + 1];
 
-		for (int c = 0; c <= st->ncols; c++)
+		for (int c = 0; c <= layout_ncols[layout]; c++)
 			row[c] = pq_getmsgfloat8(buf);
-		CheckPattern(layout, row, row[st->ncols]);
+		CheckPattern(layout, row, row[layout_ncols[layout]]);
+		st = AddPattern(st, row, row[layout_ncols[layout]]);
 	}
-	st->npatterns = n;
-	st->sorted = 0;
 	CompactFitState(st);
 	PG_RETURN_POINTER(st);
 }
