@@ -64,6 +64,18 @@ typedef struct FitData
 	int			ncols;			/* values per row, weight excluded */
 	double		total_weight;	/* sum of the weights (customers) */
 	double		max_value[CLV_MAX_COLS];	/* largest value of each column */
+
+	/*
+	 * Optional lookup tables (NULL when absent): for column c, its distinct values in
+	 * distinct[c] (ndistinct[c] of them) and each row's position among them in
+	 * index[c], so a likelihood can compute a function of the column once per distinct
+	 * value; scratch has room for the largest ndistinct[c] * 2 doubles.
+	 */
+	const int32 *index[CLV_MAX_COLS];	/* per-row position in distinct[c] */
+	const double *distinct[CLV_MAX_COLS];	/* sorted distinct values of column c */
+	int			ndistinct[CLV_MAX_COLS];	/* number of distinct values of column c */
+	double	   *scratch;		/* work space for the likelihood */
+	const double *logcol1;		/* per-row log of column 1 where positive, or NULL */
 } FitData;
 
 /* A model the optimiser can fit: its likelihood and where to start. */

@@ -52,18 +52,15 @@ LogBeta(double a, double b)
 }
 
 /*
- * Hyp2F1: the Gauss hypergeometric function 2F1(a, b; c; z) for 0 <= z < 1 by its power
- * series. Returns NaN where the series does not converge within HYP2F1_MAX_TERMS terms or
- * c is a non-positive integer.
+ * Hyp2F1Series: the power series of 2F1(a, b; c; z), NaN when it has not converged
+ * within HYP2F1_MAX_TERMS terms.
  */
-double
-Hyp2F1(double a, double b, double c, double z)
+static double
+Hyp2F1Series(double a, double b, double c, double z)
 {
 	double		term = 1;
 	double		sum = 1;
 
-	if (!(z >= 0 && z < 1) || (c <= 0 && c == floor(c)))
-		return NAN;
 	for (int k = 0; k < HYP2F1_MAX_TERMS; k++)
 	{
 		term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * z;
@@ -76,13 +73,46 @@ Hyp2F1(double a, double b, double c, double z)
 	return NAN;
 }
 
+/*
+ * Hyp2F1: the Gauss hypergeometric function 2F1(a, b; c; z) for 0 <= z < 1, NaN where c is
+ * a non-positive integer or the series does not converge. Where it has smaller
+ * parameters, Euler's transformation 2F1(a, b; c; z) = (1 - z)^(c - a - b)
+ * 2F1(c - a, c - b; c; z) is summed instead: for the BG/NBD family (a = r + x,
+ * b = b + x, c = a + b + x - 1) its terms fall off at once however large x is.
+ */
+double
+Hyp2F1(double a, double b, double c, double z)
+{
+	if (!(z >= 0 && z < 1) || (c <= 0 && c == floor(c)))
+		return NAN;
+	if (fabs((c - a) * (c - b)) < fabs(a * b))
+		return exp((c - a - b) * log1p(-z)) * Hyp2F1Series(c - a, c - b, c, z);
+	return Hyp2F1Series(a, b, c, z);
+}
+
 /* The column values and weight of row i of the data. */
 #define ROW(d, i) (&(d)->rows[(size_t) (i) * ((d)->ncols + 1)])
 
 /*
+ * LogAlphaPlus: fills the scratch space with log(alpha + v) for the distinct recency and
+ * T values of the data, when it has them indexed; returns whether it did.
+ */
+static bool
+LogAlphaPlus(const FitData *d, double alpha)
+{
+	if (d->index[1] == NULL || d->index[2] == NULL)
+		return false;
+	for (int k = 0; k < d->ndistinct[1]; k++)
+		d->scratch[k] = log(alpha + d->distinct[1][k]);
+	for (int k = 0; k < d->ndistinct[2]; k++)
+		d->scratch[d->ndistinct[1] + k] = log(alpha + d->distinct[2][k]);
+	return true;
+}
+
+/*
  * BgnbdLoglik: BG/NBD log-likelihood (FHL 2005, eq. 6), params (r, alpha, a, b).
  * Rows are sorted by frequency first, so the gamma functions of x are computed once per
- * distinct frequency.
+ * distinct frequency, and log(alpha + t) once per distinct recency and T.
  */
 static double
 BgnbdLoglik(const double *p, const FitData *d)
@@ -94,26 +124,31 @@ BgnbdLoglik(const double *p, const FitData *d)
 	double		sum = 0,
 				lastx = -1,
 				base = 0,
+				c4 = 0,
 				loga = log(a);
+	bool		tables = LogAlphaPlus(d, alpha);
+	const double *ltx = d->scratch;
+	const double *lT = d->scratch + d->ndistinct[1];
 
 	for (int i = 0; i < d->npatterns; i++)
 	{
 		const double *row = ROW(d, i);
 		double		x = row[0],
-					tx = row[1],
-					T = row[2],
 					w = row[3];
+		double		logtx = tables ? ltx[d->index[1][i]] : log(alpha + row[1]);
+		double		logT = tables ? lT[d->index[2][i]] : log(alpha + row[2]);
 		double		ll;
 
 		if (x != lastx)
 		{
 			base = lgamma(r + x) - lgamma(r) + r * log(alpha)
 				+ lgamma(a + b) + lgamma(b + x) - lgamma(b) - lgamma(a + b + x);
+			c4 = x > 0 ? loga - log(b + x - 1) : 0;
 			lastx = x;
 		}
-		ll = -(r + x) * log(alpha + T);
+		ll = -(r + x) * logT;
 		if (x > 0)
-			ll = LogAddExp(ll, loga - log(b + x - 1) - (r + x) * log(alpha + tx));
+			ll = LogAddExp(ll, c4 - (r + x) * logtx);
 		sum += w * (base + ll);
 	}
 	return sum;
@@ -133,27 +168,28 @@ MbgnbdLoglik(const double *p, const FitData *d)
 	double		sum = 0,
 				lastx = -1,
 				base = 0,
+				c4 = 0,
 				loga = log(a);
+	bool		tables = LogAlphaPlus(d, alpha);
+	const double *ltx = d->scratch;
+	const double *lT = d->scratch + d->ndistinct[1];
 
 	for (int i = 0; i < d->npatterns; i++)
 	{
 		const double *row = ROW(d, i);
 		double		x = row[0],
-					tx = row[1],
-					T = row[2],
 					w = row[3];
-		double		a3,
-					a4;
+		double		logtx = tables ? ltx[d->index[1][i]] : log(alpha + row[1]);
+		double		logT = tables ? lT[d->index[2][i]] : log(alpha + row[2]);
 
 		if (x != lastx)
 		{
 			base = lgamma(r + x) - lgamma(r) + r * log(alpha)
 				+ lgamma(a + b) + lgamma(b + x + 1) - lgamma(b) - lgamma(a + b + x + 1);
+			c4 = loga - log(b + x);
 			lastx = x;
 		}
-		a3 = -(r + x) * log(alpha + T);
-		a4 = loga - log(b + x) + (r + x) * (log(alpha + T) - log(alpha + tx));
-		sum += w * (base + a3 + LogAddExp(0, a4));
+		sum += w * (base - (r + x) * logT + LogAddExp(0, c4 + (r + x) * (logT - logtx)));
 	}
 	return sum;
 }
@@ -264,7 +300,10 @@ GammaGammaLoglik(const double *par, const FitData *d)
 	double		p = par[0],
 				q = par[1],
 				v = par[2];
-	double		sum = 0;
+	double		sum = 0,
+				lastx = -1,
+				base = 0,
+				logv = log(v);
 
 	for (int i = 0; i < d->npatterns; i++)
 	{
@@ -272,9 +311,14 @@ GammaGammaLoglik(const double *par, const FitData *d)
 		double		x = row[0],
 					m = row[1],
 					w = row[2];
+		double		logm = d->logcol1 ? d->logcol1[i] : log(m);
 
-		sum += w * (lgamma(p * x + q) - lgamma(p * x) - lgamma(q) + q * log(v)
-					+ (p * x - 1) * log(m) + p * x * log(x) - (p * x + q) * log(v + m * x));
+		if (x != lastx)
+		{
+			base = lgamma(p * x + q) - lgamma(p * x) - lgamma(q) + q * logv + p * x * log(x);
+			lastx = x;
+		}
+		sum += w * (base + (p * x - 1) * logm - (p * x + q) * log(v + m * x));
 	}
 	return sum;
 }
@@ -361,6 +405,17 @@ sbg_fit_final(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The parameters of the last model rows a scoring function read (one per model argument),
+ * kept in fn_extra: scoring a table of customers passes the same model row every time.
+ */
+typedef struct ModelCache
+{
+	int			len[2];			/* length of the cached row, 0 when none */
+	char	   *row[2];			/* copy of the row's bytes */
+	double		params[2][CLV_MAX_PARAMS];	/* its checked parameters */
+} ModelCache;
+
+/*
  * ReadModel: reads the parameters of the model row in argument argno into p, checking
  * that they are present, positive and finite and that the fit did not fail.
  */
@@ -368,8 +423,19 @@ static void
 ReadModel(FunctionCallInfo fcinfo, int argno, const ModelSpec *spec, double *p)
 {
 	HeapTupleHeader row = PG_GETARG_HEAPTUPLEHEADER(argno);
+	int			len = HeapTupleHeaderGetDatumLength(row);
+	ModelCache *cache = (ModelCache *) fcinfo->flinfo->fn_extra;
 	bool		isnull;
 	Datum		converged;
+
+	if (cache == NULL)
+		cache = fcinfo->flinfo->fn_extra =
+			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ModelCache));
+	if (argno < 2 && cache->len[argno] == len && memcmp(cache->row[argno], row, len) == 0)
+	{
+		memcpy(p, cache->params[argno], sizeof(double) * spec->nparams);
+		return;
+	}
 
 	for (int i = 0; i < spec->nparams; i++)
 	{
@@ -389,6 +455,16 @@ ReadModel(FunctionCallInfo fcinfo, int argno, const ModelSpec *spec, double *p)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot score with a %s model whose fit did not converge", spec->name),
 				 errhint("Check the model's status field; the data may be too few or degenerate.")));
+
+	if (argno < 2)
+	{
+		if (cache->row[argno])
+			pfree(cache->row[argno]);
+		cache->row[argno] = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, len);
+		memcpy(cache->row[argno], row, len);
+		cache->len[argno] = len;
+		memcpy(cache->params[argno], p, sizeof(double) * spec->nparams);
+	}
 }
 
 /* ReadRft: reads and checks (frequency, recency, T) from arguments first..first+2. */
@@ -444,7 +520,10 @@ BgnbdPAlive(const double *p, double x, double tx, double T)
 	return 1 / (1 + exp(log(a) - log(b + x - 1) + (r + x) * (log(alpha + T) - log(alpha + tx))));
 }
 
-/* BgnbdExpected: BG/NBD expected purchases in (T, T + t] (FHL 2005, eq. 10). */
+/*
+ * BgnbdExpected: BG/NBD expected purchases in (T, T + t] of a customer still alive at T
+ * (FHL 2005, eq. 10 without its P(alive) factor).
+ */
 static double
 BgnbdExpected(const double *p, double t, double x, double tx, double T)
 {
@@ -459,8 +538,7 @@ BgnbdExpected(const double *p, double t, double x, double tx, double T)
 		return 0;
 	f = Hyp2F1(r + x, b + x, a + b + x - 1, z);
 	return (a + b + x - 1) / (a - 1)
-		* (1 - exp((r + x) * log((alpha + T) / (alpha + T + t))) * f)
-		* BgnbdPAlive(p, x, tx, T);
+		* (1 - exp((r + x) * log((alpha + T) / (alpha + T + t))) * f);
 }
 
 /* MbgnbdPAlive: MBG/NBD probability alive at T. */
@@ -475,7 +553,7 @@ MbgnbdPAlive(const double *p, double x, double tx, double T)
 	return 1 / (1 + exp(log(a) - log(b + x) + (r + x) * (log(alpha + T) - log(alpha + tx))));
 }
 
-/* MbgnbdExpected: MBG/NBD expected purchases in (T, T + t]. */
+/* MbgnbdExpected: MBG/NBD expected purchases in (T, T + t] of a customer alive at T. */
 static double
 MbgnbdExpected(const double *p, double t, double x, double tx, double T)
 {
@@ -490,8 +568,7 @@ MbgnbdExpected(const double *p, double t, double x, double tx, double T)
 		return 0;
 	f = Hyp2F1(r + x, b + x + 1, a + b + x, z);
 	return (a + b + x) / (a - 1)
-		* (1 - exp((r + x) * log((alpha + T) / (alpha + T + t))) * f)
-		* MbgnbdPAlive(p, x, tx, T);
+		* (1 - exp((r + x) * log((alpha + T) / (alpha + T + t))) * f);
 }
 
 /* ParetoPAlive: Pareto/NBD probability alive at T. */
@@ -508,7 +585,7 @@ ParetoPAlive(const double *p, double x, double tx, double T)
 						+ s * log(beta + T) + la0));
 }
 
-/* ParetoExpected: Pareto/NBD expected purchases in (T, T + t]. */
+/* ParetoExpected: Pareto/NBD expected purchases in (T, T + t] of a customer alive at T. */
 static double
 ParetoExpected(const double *p, double t, double x, double tx, double T)
 {
@@ -525,19 +602,22 @@ ParetoExpected(const double *p, double t, double x, double tx, double T)
 		g = log((beta + T + t) / (beta + T));
 	else
 		g = (1 - exp((s - 1) * log((beta + T) / (beta + T + t)))) / (s - 1);
-	return scale * g * ParetoPAlive(p, x, tx, T);
+	return scale * g;
 }
 
-/* The expected-purchases function of a continuous-time model. */
+/* Expected purchases of a continuous-time model's customer who is alive at T. */
 typedef double (*ExpectedFn) (const double *p, double t, double x, double tx, double T);
+
+/* Probability that a continuous-time model's customer is alive at T. */
+typedef double (*AliveFn) (const double *p, double x, double tx, double T);
 
 /*
  * ScoreRft: the shared body of expected_purchases and p_alive for the continuous-time
  * models: model in argument 0, then (t when with_t), frequency, recency, T.
  */
 static Datum
-ScoreRft(FunctionCallInfo fcinfo, const ModelSpec *spec, ExpectedFn expected,
-		 double (*alive) (const double *, double, double, double))
+ScoreRft(FunctionCallInfo fcinfo, const ModelSpec *spec, ExpectedFn expected, AliveFn alive,
+		 bool want_expected)
 {
 	double		p[CLV_MAX_PARAMS];
 	double		x,
@@ -545,13 +625,13 @@ ScoreRft(FunctionCallInfo fcinfo, const ModelSpec *spec, ExpectedFn expected,
 				T;
 
 	ReadModel(fcinfo, 0, spec, p);
-	if (expected)
+	if (want_expected)
 	{
 		double		t = PG_GETARG_FLOAT8(1);
 
 		CheckHorizon(t);
 		ReadRft(fcinfo, 2, &x, &tx, &T);
-		PG_RETURN_FLOAT8(Finite(expected(p, t, x, tx, T), spec->name));
+		PG_RETURN_FLOAT8(Finite(expected(p, t, x, tx, T) * alive(p, x, tx, T), spec->name));
 	}
 	ReadRft(fcinfo, 1, &x, &tx, &T);
 	PG_RETURN_FLOAT8(Finite(alive(p, x, tx, T), spec->name));
@@ -562,7 +642,7 @@ PG_FUNCTION_INFO_V1(bgnbd_expected_purchases);
 Datum
 bgnbd_expected_purchases(PG_FUNCTION_ARGS)
 {
-	return ScoreRft(fcinfo, &bgnbd_spec, BgnbdExpected, NULL);
+	return ScoreRft(fcinfo, &bgnbd_spec, BgnbdExpected, BgnbdPAlive, true);
 }
 
 PG_FUNCTION_INFO_V1(bgnbd_p_alive);
@@ -570,7 +650,7 @@ PG_FUNCTION_INFO_V1(bgnbd_p_alive);
 Datum
 bgnbd_p_alive(PG_FUNCTION_ARGS)
 {
-	return ScoreRft(fcinfo, &bgnbd_spec, NULL, BgnbdPAlive);
+	return ScoreRft(fcinfo, &bgnbd_spec, BgnbdExpected, BgnbdPAlive, false);
 }
 
 PG_FUNCTION_INFO_V1(mbgnbd_expected_purchases);
@@ -578,7 +658,7 @@ PG_FUNCTION_INFO_V1(mbgnbd_expected_purchases);
 Datum
 mbgnbd_expected_purchases(PG_FUNCTION_ARGS)
 {
-	return ScoreRft(fcinfo, &mbgnbd_spec, MbgnbdExpected, NULL);
+	return ScoreRft(fcinfo, &mbgnbd_spec, MbgnbdExpected, MbgnbdPAlive, true);
 }
 
 PG_FUNCTION_INFO_V1(mbgnbd_p_alive);
@@ -586,7 +666,7 @@ PG_FUNCTION_INFO_V1(mbgnbd_p_alive);
 Datum
 mbgnbd_p_alive(PG_FUNCTION_ARGS)
 {
-	return ScoreRft(fcinfo, &mbgnbd_spec, NULL, MbgnbdPAlive);
+	return ScoreRft(fcinfo, &mbgnbd_spec, MbgnbdExpected, MbgnbdPAlive, false);
 }
 
 PG_FUNCTION_INFO_V1(paretonbd_expected_purchases);
@@ -594,7 +674,7 @@ PG_FUNCTION_INFO_V1(paretonbd_expected_purchases);
 Datum
 paretonbd_expected_purchases(PG_FUNCTION_ARGS)
 {
-	return ScoreRft(fcinfo, &pareto_spec, ParetoExpected, NULL);
+	return ScoreRft(fcinfo, &pareto_spec, ParetoExpected, ParetoPAlive, true);
 }
 
 PG_FUNCTION_INFO_V1(paretonbd_p_alive);
@@ -602,7 +682,7 @@ PG_FUNCTION_INFO_V1(paretonbd_p_alive);
 Datum
 paretonbd_p_alive(PG_FUNCTION_ARGS)
 {
-	return ScoreRft(fcinfo, &pareto_spec, NULL, ParetoPAlive);
+	return ScoreRft(fcinfo, &pareto_spec, ParetoExpected, ParetoPAlive, false);
 }
 
 PG_FUNCTION_INFO_V1(bgnbd_expected_purchases_new);
@@ -802,14 +882,19 @@ gammagamma_expected_spend(PG_FUNCTION_ARGS)
 
 /*
  * ClvSum: discounted CLV: spend times the expected purchases of each of `periods` periods
- * of length `length` (in the model's time unit), discounted at `rate` per period.
+ * of length `length` (in the model's time unit), discounted at `rate` per period. P(alive)
+ * is the same factor in every period's expectation, so it is computed once.
  */
 static double
-ClvSum(ExpectedFn expected, const double *p, double x, double tx, double T,
+ClvSum(ExpectedFn expected, AliveFn alive, const double *p, double x, double tx, double T,
 	   double spend, int periods, double rate, double length)
 {
 	double		clv = 0,
 				prev = 0;
+
+	if (periods == 0)
+		return 0;
+	spend *= alive(p, x, tx, T);
 
 	for (int i = 1; i <= periods; i++)
 	{
@@ -826,7 +911,7 @@ ClvSum(ExpectedFn expected, const double *p, double x, double tx, double T,
  * recency, T, monetary_value, periods, discount_rate, period_length).
  */
 static Datum
-Clv(FunctionCallInfo fcinfo, const ModelSpec *spec, ExpectedFn expected)
+Clv(FunctionCallInfo fcinfo, const ModelSpec *spec, ExpectedFn expected, AliveFn alive)
 {
 	double		p[CLV_MAX_PARAMS];
 	double		g[CLV_MAX_PARAMS];
@@ -869,7 +954,7 @@ Clv(FunctionCallInfo fcinfo, const ModelSpec *spec, ExpectedFn expected)
 		spend[0] = g[0] * g[2] / (g[1] - 1);
 	else
 		spend[0] = g[0] * (g[2] + x * spend[1]) / (g[0] * x + g[1] - 1);
-	PG_RETURN_FLOAT8(Finite(ClvSum(expected, p, x, tx, T, spend[0], periods, rate, length),
+	PG_RETURN_FLOAT8(Finite(ClvSum(expected, alive, p, x, tx, T, spend[0], periods, rate, length),
 							spec->name));
 }
 
@@ -878,7 +963,7 @@ PG_FUNCTION_INFO_V1(bgnbd_clv);
 Datum
 bgnbd_clv(PG_FUNCTION_ARGS)
 {
-	return Clv(fcinfo, &bgnbd_spec, BgnbdExpected);
+	return Clv(fcinfo, &bgnbd_spec, BgnbdExpected, BgnbdPAlive);
 }
 
 PG_FUNCTION_INFO_V1(paretonbd_clv);
@@ -886,7 +971,7 @@ PG_FUNCTION_INFO_V1(paretonbd_clv);
 Datum
 paretonbd_clv(PG_FUNCTION_ARGS)
 {
-	return Clv(fcinfo, &pareto_spec, ParetoExpected);
+	return Clv(fcinfo, &pareto_spec, ParetoExpected, ParetoPAlive);
 }
 
 PG_FUNCTION_INFO_V1(mbgnbd_clv);
@@ -894,7 +979,7 @@ PG_FUNCTION_INFO_V1(mbgnbd_clv);
 Datum
 mbgnbd_clv(PG_FUNCTION_ARGS)
 {
-	return Clv(fcinfo, &mbgnbd_spec, MbgnbdExpected);
+	return Clv(fcinfo, &mbgnbd_spec, MbgnbdExpected, MbgnbdPAlive);
 }
 
 /* CheckPeriod: an sBG period number must not be negative. */

@@ -34,7 +34,19 @@
 #define MAX_RESTARTS 8
 
 /* Above this many patterns a first fit runs on a systematic sample of this many. */
-#define SAMPLE_PATTERNS 20000
+#define SAMPLE_PATTERNS 5000
+
+/* Relative tolerances of Nelder-Mead before Newton steps (on a sample), and on its own. */
+#define NM_LOOSE 1e-9
+#define NM_SAMPLE 1e-7
+#define NM_TIGHT 1e-12
+
+/* Newton steps at most, and the Newton decrement that ends them. */
+#define MAX_NEWTON 8
+#define NEWTON_TOL 1e-8
+
+/* A fit counts as converged when the Newton decrement left is below this. */
+#define CONVERGED_TOL 1e-4
 
 /* Step of the central differences for the Hessian, in log space. */
 #define HESS_STEP 1e-4
@@ -76,12 +88,13 @@ Evaluate(Objective *obj, const double *theta)
 
 /*
  * NelderMead: minimises the objective from x (updated in place to the best point, its
- * value returned in *fbest) with an initial simplex of the given step. Returns true when
+ * value returned in *fbest) with an initial simplex of the given step, until the values
+ * at the simplex's corners agree to the relative tolerance ftol. Returns true when
  * the simplex met the tolerances, false when it ran out of evaluations. Adds the number of
  * iterations to *iterations.
  */
 static bool
-NelderMead(Objective *obj, double *x, double step, double *fbest, int *iterations)
+NelderMead(Objective *obj, double *x, double step, double ftol, double *fbest, int *iterations)
 {
 	int			n = obj->spec->nparams;
 	double		simplex[CLV_MAX_PARAMS + 1][CLV_MAX_PARAMS];
@@ -125,7 +138,8 @@ NelderMead(Objective *obj, double *x, double step, double *fbest, int *iteration
 		for (int i = 0; i <= n; i++)
 			for (int j = 0; j < n; j++)
 				size = Max(size, fabs(simplex[i][j] - simplex[lo][j]));
-		if (isfinite(f[hi]) && f[hi] - f[lo] <= 1e-12 * (fabs(f[lo]) + 1e-12) && size <= 1e-7)
+		if (isfinite(f[hi]) && f[hi] - f[lo] <= ftol * (fabs(f[lo]) + 1e-12) &&
+			size <= sqrt(ftol) / 10)
 		{
 			done = true;
 			break;
@@ -220,9 +234,9 @@ AtBound(const double *theta, int n)
  * restart no longer improves the objective. Returns true when the last run converged.
  */
 static bool
-Minimise(Objective *obj, double *x, double step, double *fbest, int *iterations)
+Minimise(Objective *obj, double *x, double step, double ftol, double *fbest, int *iterations)
 {
-	bool		ok = NelderMead(obj, x, step, fbest, iterations);
+	bool		ok = NelderMead(obj, x, step, ftol, fbest, iterations);
 
 	for (int r = 0; r < MAX_RESTARTS; r++)
 	{
@@ -230,8 +244,8 @@ Minimise(Objective *obj, double *x, double step, double *fbest, int *iterations)
 
 		if (AtBound(x, obj->spec->nparams))
 			break;
-		ok = NelderMead(obj, x, 0.1, fbest, iterations);
-		if (before - *fbest <= 1e-11 * (fabs(before) + 1e-12))
+		ok = NelderMead(obj, x, 0.1, ftol, fbest, iterations);
+		if (before - *fbest <= 10 * ftol * (fabs(before) + 1e-12))
 			break;
 	}
 	return ok;
@@ -287,9 +301,112 @@ CholeskySolve(const double *l, int n, double *b)
 }
 
 /*
+ * Derivatives: the negative log-likelihood (total, not per customer) at theta in *f0, its
+ * gradient and Hessian in log space by central differences. Returns false when any of
+ * the evaluations is not finite.
+ */
+static bool
+Derivatives(Objective *obj, const double *theta, double *f0, double *grad, double *hess)
+{
+	int			n = obj->spec->nparams;
+	double		w = obj->data->total_weight;
+
+	*f0 = Evaluate(obj, theta) * w;
+	for (int i = 0; i < n; i++)
+	{
+		double		t[CLV_MAX_PARAMS];
+		double		fp,
+					fm;
+
+		memcpy(t, theta, sizeof(t));
+		t[i] = theta[i] + HESS_STEP;
+		fp = Evaluate(obj, t) * w;
+		t[i] = theta[i] - HESS_STEP;
+		fm = Evaluate(obj, t) * w;
+		grad[i] = (fp - fm) / (2 * HESS_STEP);
+		hess[i * n + i] = (fp - 2 * *f0 + fm) / (HESS_STEP * HESS_STEP);
+		for (int j = 0; j < i; j++)
+		{
+			double		fpp,
+						fpm,
+						fmp,
+						fmm;
+
+			memcpy(t, theta, sizeof(t));
+			t[i] += HESS_STEP;
+			t[j] += HESS_STEP;
+			fpp = Evaluate(obj, t) * w;
+			t[j] -= 2 * HESS_STEP;
+			fpm = Evaluate(obj, t) * w;
+			t[i] -= 2 * HESS_STEP;
+			fmm = Evaluate(obj, t) * w;
+			t[j] += 2 * HESS_STEP;
+			fmp = Evaluate(obj, t) * w;
+			hess[i * n + j] = hess[j * n + i] =
+				(fpp - fpm - fmp + fmm) / (4 * HESS_STEP * HESS_STEP);
+		}
+	}
+	for (int i = 0; i < n; i++)
+		if (!isfinite(grad[i]) || !isfinite(hess[i * n + i]))
+			return false;
+	return isfinite(*f0);
+}
+
+/*
+ * Newton: polishes theta with Newton steps on the numerical Hessian (with step halving)
+ * until the Newton decrement g' H^-1 g is below NEWTON_TOL. Leaves the Cholesky factor of
+ * the last Hessian in chol and the last decrement in *decrement. Returns false when the
+ * Hessian is not positive definite or the steps stop improving the objective.
+ */
+static bool
+Newton(Objective *obj, double *theta, double *chol, double *decrement, int *iterations)
+{
+	int			n = obj->spec->nparams;
+
+	*decrement = HUGE_VAL;
+	for (int it = 0; it < MAX_NEWTON; it++)
+	{
+		double		f0,
+					grad[CLV_MAX_PARAMS],
+					step[CLV_MAX_PARAMS];
+		bool		moved = false;
+
+		if (!Derivatives(obj, theta, &f0, grad, chol) || !Cholesky(chol, n))
+			return false;
+		memcpy(step, grad, sizeof(step));
+		CholeskySolve(chol, n, step);
+		*decrement = 0;
+		for (int i = 0; i < n; i++)
+			*decrement += step[i] * grad[i];
+		if (*decrement < NEWTON_TOL)
+			return true;
+		(*iterations)++;
+		for (double t = 1; t > 1e-4 && !moved; t /= 2)
+		{
+			double		x[CLV_MAX_PARAMS];
+
+			for (int i = 0; i < n; i++)
+				x[i] = theta[i] - t * step[i];
+			if (Evaluate(obj, x) * obj->data->total_weight < f0)
+			{
+				memcpy(theta, x, sizeof(x));
+				moved = true;
+			}
+		}
+		if (!moved)
+			return false;
+	}
+	return false;
+}
+
+/*
  * FitModel: fits spec to data by maximum likelihood and fills result. Never raises an
  * error for data the model cannot fit: those come back with converged = false, a status
  * saying why, and NaN (shown as NULL) where no number is meaningful.
+ *
+ * Nelder-Mead finds the neighbourhood of the maximum (on a systematic sample of the
+ * patterns when there are many), Newton steps on the numerical Hessian then converge on
+ * all the data in a few evaluations; should they fail, Nelder-Mead runs on all the data.
  */
 void
 FitModel(const ModelSpec *spec, const FitData *data, FitResult *result)
@@ -298,9 +415,8 @@ FitModel(const ModelSpec *spec, const FitData *data, FitResult *result)
 	Objective	obj = {spec, data, 0};
 	double		theta[CLV_MAX_PARAMS];
 	double		fbest;
-	double		hess[CLV_MAX_PARAMS * CLV_MAX_PARAMS] = {0};
-	double		grad[CLV_MAX_PARAMS] = {0};
-	double		f0;
+	double		chol[CLV_MAX_PARAMS * CLV_MAX_PARAMS] = {0};
+	double		decrement = HUGE_VAL;
 	bool		ok;
 
 	result->iterations = 0;
@@ -318,9 +434,9 @@ FitModel(const ModelSpec *spec, const FitData *data, FitResult *result)
 	for (int i = 0; i < n; i++)
 		theta[i] = 0;
 
-	/* many patterns: find the neighbourhood on a systematic sample first */
 	if (data->npatterns > 2 * SAMPLE_PATTERNS)
 	{
+		/* many patterns: find the neighbourhood on a systematic sample first */
 		int			stride = data->npatterns / SAMPLE_PATTERNS;
 		int			width = data->ncols + 1;
 		double	   *rows = palloc(sizeof(double) * width * (data->npatterns / stride + 1));
@@ -328,6 +444,10 @@ FitModel(const ModelSpec *spec, const FitData *data, FitResult *result)
 		Objective	sobj = {spec, &sample, 0};
 
 		sample.rows = rows;
+		/* the lookup tables describe all the rows, not the sample */
+		for (int c = 0; c < CLV_MAX_COLS; c++)
+			sample.index[c] = NULL;
+		sample.logcol1 = NULL;
 		sample.npatterns = 0;
 		sample.total_weight = 0;
 		for (int i = 0; i < data->npatterns; i += stride)
@@ -336,13 +456,21 @@ FitModel(const ModelSpec *spec, const FitData *data, FitResult *result)
 			sample.total_weight += data->rows[i * width + data->ncols];
 			sample.npatterns++;
 		}
-		Minimise(&sobj, theta, 1.0, &fbest, &result->iterations);
+		ok = Minimise(&sobj, theta, 1.0, NM_SAMPLE, &fbest, &result->iterations);
 		pfree(rows);
-		ok = Minimise(&obj, theta, 0.05, &fbest, &result->iterations);
 	}
 	else
-		ok = Minimise(&obj, theta, 1.0, &fbest, &result->iterations);
+		ok = Minimise(&obj, theta, 1.0, NM_LOOSE, &fbest, &result->iterations);
 
+	if (!AtBound(theta, n) && !Newton(&obj, theta, chol, &decrement, &result->iterations))
+	{
+		/* Newton failed from there: search all the data, then try once more */
+		ok = Minimise(&obj, theta, 0.05, NM_TIGHT, &fbest, &result->iterations);
+		if (!AtBound(theta, n))
+			Newton(&obj, theta, chol, &decrement, &result->iterations);
+	}
+
+	fbest = Evaluate(&obj, theta);
 	if (!isfinite(fbest))
 	{
 		result->status = "no parameters give a finite likelihood";
@@ -357,78 +485,25 @@ FitModel(const ModelSpec *spec, const FitData *data, FitResult *result)
 		result->status = "a parameter ran to the edge of its range (the data do not identify the model)";
 		return;
 	}
-	if (!ok)
+	if (decrement == HUGE_VAL)
 	{
-		result->status = "iteration limit reached";
+		result->status = ok ? "the Hessian is not positive definite (the data do not identify the model)"
+			: "iteration limit reached";
 		return;
 	}
-
-	/* gradient and Hessian of the negative log-likelihood in log space */
-	f0 = Evaluate(&obj, theta) * data->total_weight;
-	for (int i = 0; i < n; i++)
-	{
-		double		t[CLV_MAX_PARAMS];
-		double		fp,
-					fm;
-
-		memcpy(t, theta, sizeof(t));
-		t[i] = theta[i] + HESS_STEP;
-		fp = Evaluate(&obj, t) * data->total_weight;
-		t[i] = theta[i] - HESS_STEP;
-		fm = Evaluate(&obj, t) * data->total_weight;
-		grad[i] = (fp - fm) / (2 * HESS_STEP);
-		hess[i * n + i] = (fp - 2 * f0 + fm) / (HESS_STEP * HESS_STEP);
-		for (int j = 0; j < i; j++)
-		{
-			double		fpp,
-						fpm,
-						fmp,
-						fmm;
-
-			memcpy(t, theta, sizeof(t));
-			t[i] += HESS_STEP;
-			t[j] += HESS_STEP;
-			fpp = Evaluate(&obj, t) * data->total_weight;
-			t[j] -= 2 * HESS_STEP;
-			fpm = Evaluate(&obj, t) * data->total_weight;
-			t[i] -= 2 * HESS_STEP;
-			fmm = Evaluate(&obj, t) * data->total_weight;
-			t[j] += 2 * HESS_STEP;
-			fmp = Evaluate(&obj, t) * data->total_weight;
-			hess[i * n + j] = hess[j * n + i] =
-				(fpp - fpm - fmp + fmm) / (4 * HESS_STEP * HESS_STEP);
-		}
-	}
-	if (!Cholesky(hess, n))
-	{
-		result->status = "the Hessian is not positive definite (the data do not identify the model)";
-		return;
-	}
-
 	/* standard errors by the delta method: se(p) = p * se(log p) */
 	for (int i = 0; i < n; i++)
 	{
 		double		e[CLV_MAX_PARAMS] = {0};
 
 		e[i] = 1;
-		CholeskySolve(hess, n, e);
+		CholeskySolve(chol, n, e);
 		result->se[i] = result->params[i] * sqrt(e[i]);
 	}
-
-	/* the Newton step left must be small against the standard errors */
+	if (!(decrement < CONVERGED_TOL))
 	{
-		double		g[CLV_MAX_PARAMS];
-		double		decrement = 0;
-
-		memcpy(g, grad, sizeof(g));
-		CholeskySolve(hess, n, g);
-		for (int i = 0; i < n; i++)
-			decrement += g[i] * grad[i];
-		if (!(decrement < 1e-4))
-		{
-			result->status = "the gradient is not zero at the end of the search";
-			return;
-		}
+		result->status = "the gradient is not zero at the end of the search";
+		return;
 	}
 	result->converged = true;
 	result->status = "converged";

@@ -477,16 +477,70 @@ FitStateCopyCompact(Datum d, FitLayout layout)
 	return st;
 }
 
-/* FitDataFromState: describes a compacted state's patterns for the optimiser. */
+/* CompareDoubles: qsort comparator for doubles. */
+static int
+CompareDoubles(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * IndexColumn: builds the distinct values of column c of the data and each row's
+ * position among them (see FitData).
+ */
+static void
+IndexColumn(FitData *data, int c)
+{
+	int			n = data->npatterns;
+	int			width = data->ncols + 1;
+	double	   *values = palloc(sizeof(double) * n);
+	int32	   *index = palloc(sizeof(int32) * n);
+	int			nd = 0;
+
+	for (int i = 0; i < n; i++)
+		values[i] = data->rows[(size_t) i * width + c];
+	qsort(values, n, sizeof(double), CompareDoubles);
+	for (int i = 0; i < n; i++)
+		if (nd == 0 || values[nd - 1] != values[i])
+			values[nd++] = values[i];
+	for (int i = 0; i < n; i++)
+	{
+		double		v = data->rows[(size_t) i * width + c];
+		int			lo = 0,
+					hi = nd - 1;
+
+		while (lo < hi)
+		{
+			int			mid = (lo + hi) / 2;
+
+			if (values[mid] < v)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		index[i] = lo;
+	}
+	data->distinct[c] = values;
+	data->index[c] = index;
+	data->ndistinct[c] = nd;
+}
+
+/*
+ * FitDataFromState: describes a compacted state's patterns for the optimiser, with the
+ * lookup tables its layout's likelihoods use.
+ */
 void
 FitDataFromState(const FitState *st, FitData *data)
 {
+	int			scratch = 0;
+
+	memset(data, 0, sizeof(FitData));
 	data->rows = st->rows;
 	data->npatterns = st->npatterns;
 	data->ncols = st->ncols;
-	data->total_weight = 0;
-	for (int c = 0; c < CLV_MAX_COLS; c++)
-		data->max_value[c] = 0;
 	for (int i = 0; i < st->npatterns; i++)
 	{
 		const double *row = FIT_ROW(st, i);
@@ -495,6 +549,22 @@ FitDataFromState(const FitState *st, FitData *data)
 		for (int c = 0; c < st->ncols; c++)
 			data->max_value[c] = Max(data->max_value[c], row[c]);
 	}
+	if (st->layout == FIT_LAYOUT_RFT && st->npatterns > 0)
+	{
+		/* recency and T: the BG/NBD family needs log(alpha + value) of each */
+		IndexColumn(data, 1);
+		IndexColumn(data, 2);
+		scratch = data->ndistinct[1] + data->ndistinct[2];
+	}
+	if (st->layout == FIT_LAYOUT_SPEND && st->npatterns > 0)
+	{
+		double	   *logs = palloc(sizeof(double) * st->npatterns);
+
+		for (int i = 0; i < st->npatterns; i++)
+			logs[i] = FIT_ROW(st, i)[1] > 0 ? log(FIT_ROW(st, i)[1]) : 0;
+		data->logcol1 = logs;
+	}
+	data->scratch = palloc(sizeof(double) * Max(scratch, 1));
 }
 
 PG_FUNCTION_INFO_V1(fit_state_in);

@@ -19,7 +19,8 @@
  *
  * The aggregates run per customer (GROUP BY customer); their state is internal, with a
  * combine function and serialisation so that they can run in parallel. Amounts are
- * summed as float8: the monetary value is a model input, not a ledger figure.
+ * converted to float8 (correctly rounded) and summed as float8: the monetary value is a
+ * model input, not a ledger figure.
  *
  *-------------------------------------------------------------------------
  */
@@ -65,6 +66,66 @@ typedef struct RfmState
 	bool		sorted;			/* purchases[] sorted by period and distinct */
 	RfmPurchase *purchases;		/* purchase periods (in the aggregate's context) */
 } RfmState;
+
+/*
+ * The on-disk layout of short-format numeric values (PostgreSQL's numeric.c, stable
+ * because pg_upgrade keeps numeric data as it is): a uint16 header, then base-10000
+ * digits as int16. The header's top bits are 10 for the short format; it holds the sign,
+ * the display scale and the weight (exponent of the first digit, a 7-bit signed field).
+ */
+#define NUM_FORMAT_MASK 0xC000
+#define NUM_SHORT 0x8000
+#define NUM_SHORT_SIGN 0x2000
+#define NUM_SHORT_WEIGHT_SIGN 0x0040
+#define NUM_SHORT_WEIGHT_MASK 0x003F
+
+/*
+ * NumericToDouble: the numeric value d as the nearest double, as numeric_float8 gives it,
+ * without numeric_float8's round trip through text. Short-format values of up to three
+ * base-10000 digits (twelve decimal digits, e.g. any numeric(12,2)) are decoded here: the
+ * integer of their digits is exact in a double, and one multiplication or division by an
+ * exact power of ten rounds correctly. Anything else goes through numeric_float8.
+ */
+static double
+NumericToDouble(Datum d)
+{
+	static const double pow10000[] = {1e0, 1e4, 1e8, 1e12, 1e16, 1e20};
+	struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
+	const char *p = VARDATA_ANY(v);
+	int			len = VARSIZE_ANY_EXHDR(v);
+	uint16		header;
+
+	if (len >= (int) sizeof(uint16))
+	{
+		memcpy(&header, p, sizeof(uint16));
+		if ((header & NUM_FORMAT_MASK) == NUM_SHORT)
+		{
+			int			ndigits = (len - sizeof(uint16)) / sizeof(int16);
+			int			weight = (header & NUM_SHORT_WEIGHT_SIGN)
+				? (int) (~NUM_SHORT_WEIGHT_MASK | (header & NUM_SHORT_WEIGHT_MASK))
+				: (int) (header & NUM_SHORT_WEIGHT_MASK);
+			int			e = weight - ndigits + 1;
+			int64		m = 0;
+			double		r;
+
+			if (ndigits == 0)
+				return 0.0;
+			if (ndigits <= 3 && e >= -5 && e <= 5)
+			{
+				for (int i = 0; i < ndigits; i++)
+				{
+					int16		digit;
+
+					memcpy(&digit, p + sizeof(uint16) + i * sizeof(int16), sizeof(int16));
+					m = m * 10000 + digit;
+				}
+				r = e >= 0 ? (double) m * pow10000[e] : (double) m / pow10000[-e];
+				return (header & NUM_SHORT_SIGN) ? -r : r;
+			}
+		}
+	}
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, d));
+}
 
 /*
  * ParseUnit: the RfmUnit named by t ("day", "week" or "month"); raises an error naming
@@ -243,7 +304,7 @@ RfmAccum(FunctionCallInfo fcinfo, bool holdout)
 	p = PeriodOf(PG_GETARG_DATEADT(1), period);
 	if (p > st->end)
 		PG_RETURN_POINTER(st);
-	amount = DatumGetFloat8(DirectFunctionCall1(numeric_float8, PG_GETARG_DATUM(2)));
+	amount = NumericToDouble(PG_GETARG_DATUM(2));
 	AddPurchase(st, p, amount, aggcxt);
 	PG_RETURN_POINTER(st);
 }
