@@ -48,6 +48,21 @@ FROM (VALUES ('2026-02-01'::date)) v(d);
 SELECT (retention.rfm_agg(d, a, '2026-01-10')).*
 FROM (VALUES ('2026-01-01'::date, 1.0), (NULL, 2.0), ('2026-01-03', NULL), ('2026-01-05', 4.0)) v(d, a);
 
+-- Amounts become float8 exactly as numeric::float8 makes them (rfm_agg decodes numerics
+-- itself): the monetary value of a single repeat purchase is its amount.
+SELECT a, (retention.rfm_agg(d, x, '2026-01-10')).monetary_value = a::float8 AS exact
+FROM (VALUES (0.10), (29.33), (99999999.99), (-0.01), (1e20), (123456789012345.6789),
+             (0.000001), (7), (-1234.5), (0.0), (1e-30)) v(a),
+     LATERAL (VALUES ('2026-01-01'::date, 0::numeric), ('2026-01-02', a)) w(d, x)
+GROUP BY a ORDER BY a;
+SELECT setseed(0.5);
+SELECT count(*) AS values_checked, count(*) FILTER (WHERE ok) AS exact
+FROM (SELECT a, (retention.rfm_agg(d, x, '2026-01-10')).monetary_value = a::float8 AS ok
+      FROM (SELECT DISTINCT round((random() * 10 ^ (random() * 14 - 2))::numeric, (random() * 6)::int) AS a
+            FROM generate_series(1, 2000)) v,
+           LATERAL (VALUES ('2026-01-01'::date, 0::numeric), ('2026-01-02', a)) w(d, x)
+      GROUP BY a) s;
+
 -- Calibration and holdout, as lifetimes' calibration_and_holdout_data: customer 1 made one
 -- repeat purchase (1997-12-12, 26.48) in the holdout weeks 40-78.
 SELECT (retention.rfm_holdout_agg(purchased_on, amount, '1997-09-30', '1998-06-30', 'week')).*
