@@ -4,7 +4,7 @@
 -- beta heterogeneity is not identified there: a and b run off to infinity).
 -- :customers customers acquired uniformly over 3 years to 2026-01-01. Each has a weekly
 -- purchase rate (log-normal), drops out after a repeat purchase with a probability p
--- (uniform 0.01..0.25), so makes a geometric number of repeat purchases D at most; the
+-- (uniform 0.01..0.20), so makes a geometric number of repeat purchases D at most; the
 -- repeat purchases fall uniformly in the active life min(window, D / rate). About 10 orders
 -- per customer; amounts vary around a customer's own mean.
 DROP TABLE IF EXISTS orders;
@@ -22,8 +22,8 @@ FROM (SELECT id, acq, spend,
                    1 + floor(ln(1 - random()) / ln(1 - p)) AS d
             FROM (SELECT id,
                          timestamptz '2023-01-01' + random() * interval '1095 days' AS acq,
-                         exp(ln(0.3) + 0.9 * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())) AS lam,
-                         0.01 + random() * 0.24 AS p,
+                         exp(ln(0.45) + 0.9 * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())) AS lam,
+                         0.01 + random() * 0.19 AS p,
                          5 + random() * 95 AS spend
                   FROM generate_series(1, :customers) id) c0) c1) c,
      generate_series(0, c.n) g;
