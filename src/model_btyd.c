@@ -110,12 +110,14 @@ LogAlphaPlus(const FitData *d, double alpha)
 }
 
 /*
- * BgnbdLoglik: BG/NBD log-likelihood (FHL 2005, eq. 6), params (r, alpha, a, b).
- * Rows are sorted by frequency first, so the gamma functions of x are computed once per
- * distinct frequency, and log(alpha + t) once per distinct recency and T.
+ * BgFamilyLoglik: log-likelihood of BG/NBD (FHL 2005, eq. 6) or, when modified, MBG/NBD
+ * (Batislam et al. 2007, where customers may also drop out right after their first
+ * purchase), params (r, alpha, a, b). Rows are sorted by frequency first, so the gamma
+ * functions of x are computed once per distinct frequency, and log(alpha + t) once per
+ * distinct recency and T.
  */
 static double
-BgnbdLoglik(const double *p, const FitData *d)
+BgFamilyLoglik(const double *p, const FitData *d, bool modified)
 {
 	double		r = p[0],
 				alpha = p[1],
@@ -129,6 +131,7 @@ BgnbdLoglik(const double *p, const FitData *d)
 	bool		tables = LogAlphaPlus(d, alpha);
 	const double *ltx = d->scratch;
 	const double *lT = d->scratch + d->ndistinct[1];
+	double		shift = modified ? 1 : 0;
 
 	for (int i = 0; i < d->npatterns; i++)
 	{
@@ -141,57 +144,32 @@ BgnbdLoglik(const double *p, const FitData *d)
 
 		if (x != lastx)
 		{
+			/* B(a, b + x) / B(a, b), or B(a, b + x + 1) / B(a, b + 1) for MBG/NBD */
 			base = lgamma(r + x) - lgamma(r) + r * log(alpha)
-				+ lgamma(a + b) + lgamma(b + x) - lgamma(b) - lgamma(a + b + x);
-			c4 = x > 0 ? loga - log(b + x - 1) : 0;
+				+ lgamma(a + b) + lgamma(b + x + shift) - lgamma(b) - lgamma(a + b + x + shift);
+			c4 = (x > 0 || modified) ? loga - log(b + x - 1 + shift) : 0;
 			lastx = x;
 		}
 		ll = -(r + x) * logT;
-		if (x > 0)
+		if (x > 0 || modified)
 			ll = LogAddExp(ll, c4 - (r + x) * logtx);
 		sum += w * (base + ll);
 	}
 	return sum;
 }
 
-/*
- * MbgnbdLoglik: MBG/NBD log-likelihood (Batislam et al. 2007), params (r, alpha, a, b):
- * like BG/NBD but customers may also drop out right after their first purchase.
- */
+/* BgnbdLoglik: BG/NBD log-likelihood. */
+static double
+BgnbdLoglik(const double *p, const FitData *d)
+{
+	return BgFamilyLoglik(p, d, false);
+}
+
+/* MbgnbdLoglik: MBG/NBD log-likelihood. */
 static double
 MbgnbdLoglik(const double *p, const FitData *d)
 {
-	double		r = p[0],
-				alpha = p[1],
-				a = p[2],
-				b = p[3];
-	double		sum = 0,
-				lastx = -1,
-				base = 0,
-				c4 = 0,
-				loga = log(a);
-	bool		tables = LogAlphaPlus(d, alpha);
-	const double *ltx = d->scratch;
-	const double *lT = d->scratch + d->ndistinct[1];
-
-	for (int i = 0; i < d->npatterns; i++)
-	{
-		const double *row = ROW(d, i);
-		double		x = row[0],
-					w = row[3];
-		double		logtx = tables ? ltx[d->index[1][i]] : log(alpha + row[1]);
-		double		logT = tables ? lT[d->index[2][i]] : log(alpha + row[2]);
-
-		if (x != lastx)
-		{
-			base = lgamma(r + x) - lgamma(r) + r * log(alpha)
-				+ lgamma(a + b) + lgamma(b + x + 1) - lgamma(b) - lgamma(a + b + x + 1);
-			c4 = loga - log(b + x);
-			lastx = x;
-		}
-		sum += w * (base - (r + x) * logT + LogAddExp(0, c4 + (r + x) * (logT - logtx)));
-	}
-	return sum;
+	return BgFamilyLoglik(p, d, true);
 }
 
 /*
