@@ -336,23 +336,28 @@ COMMENT ON FUNCTION retention.rfm_holdout_final(internal) IS 'final function of 
 CREATE AGGREGATE retention.rfm_agg(purchased_on date, amount numeric, observation_end date) (
 	SFUNC = retention.rfm_accum, STYPE = internal, FINALFUNC = retention.rfm_final,
 	COMBINEFUNC = retention.rfm_combine, SERIALFUNC = retention.rfm_serialize,
-	DESERIALFUNC = retention.rfm_deserialize, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+	DESERIALFUNC = retention.rfm_deserialize, FINALFUNC_MODIFY = READ_WRITE, SSPACE = 256,
+	PARALLEL = SAFE);
 CREATE AGGREGATE retention.rfm_agg(purchased_on date, amount numeric, observation_end date, time_unit text) (
 	SFUNC = retention.rfm_accum, STYPE = internal, FINALFUNC = retention.rfm_final,
 	COMBINEFUNC = retention.rfm_combine, SERIALFUNC = retention.rfm_serialize,
-	DESERIALFUNC = retention.rfm_deserialize, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+	DESERIALFUNC = retention.rfm_deserialize, FINALFUNC_MODIFY = READ_WRITE, SSPACE = 256,
+	PARALLEL = SAFE);
 CREATE AGGREGATE retention.rfm_agg(purchased_on date, amount numeric, observation_end date, time_unit text, period text) (
 	SFUNC = retention.rfm_accum, STYPE = internal, FINALFUNC = retention.rfm_final,
 	COMBINEFUNC = retention.rfm_combine, SERIALFUNC = retention.rfm_serialize,
-	DESERIALFUNC = retention.rfm_deserialize, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+	DESERIALFUNC = retention.rfm_deserialize, FINALFUNC_MODIFY = READ_WRITE, SSPACE = 256,
+	PARALLEL = SAFE);
 CREATE AGGREGATE retention.rfm_holdout_agg(purchased_on date, amount numeric, calibration_end date, observation_end date, time_unit text) (
 	SFUNC = retention.rfm_holdout_accum, STYPE = internal, FINALFUNC = retention.rfm_holdout_final,
 	COMBINEFUNC = retention.rfm_combine, SERIALFUNC = retention.rfm_serialize,
-	DESERIALFUNC = retention.rfm_deserialize, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+	DESERIALFUNC = retention.rfm_deserialize, FINALFUNC_MODIFY = READ_WRITE, SSPACE = 256,
+	PARALLEL = SAFE);
 CREATE AGGREGATE retention.rfm_holdout_agg(purchased_on date, amount numeric, calibration_end date, observation_end date, time_unit text, period text) (
 	SFUNC = retention.rfm_holdout_accum, STYPE = internal, FINALFUNC = retention.rfm_holdout_final,
 	COMBINEFUNC = retention.rfm_combine, SERIALFUNC = retention.rfm_serialize,
-	DESERIALFUNC = retention.rfm_deserialize, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+	DESERIALFUNC = retention.rfm_deserialize, FINALFUNC_MODIFY = READ_WRITE, SSPACE = 256,
+	PARALLEL = SAFE);
 COMMENT ON AGGREGATE retention.rfm_agg(date, numeric, date) IS
 	'a customer''s RFM summary (frequency, recency, T, monetary_value) in days, purchases grouped by day';
 COMMENT ON AGGREGATE retention.rfm_agg(date, numeric, date, text) IS

@@ -64,27 +64,27 @@ if [ "$CUSTOMERS" -gt 0 ]; then
 	say "B. raw orders for $CUSTOMERS customers (test/bench/clv_gen_orders.sql)"
 	psql -X -q -v ON_ERROR_STOP=1 -v customers="$CUSTOMERS" -d postgres -f test/bench/clv_gen_orders.sql
 	psql -X -q -d postgres -c "VACUUM ANALYZE orders" -c "SELECT count(*) AS orders FROM orders"
-	run_timed baseline_group_by "CREATE TEMP TABLE baseline AS
+	run_timed baseline_group_by "CREATE UNLOGGED TABLE baseline AS
 		SELECT customer_id, count(*), sum(amount) FROM orders GROUP BY 1"
-	run_timed pipeline_total "CREATE TEMP TABLE rfm AS
+	run_timed pipeline_total "CREATE UNLOGGED TABLE rfm AS
 		SELECT customer_id, (r).frequency, (r).recency, (r).t, (r).monetary_value
 		FROM (SELECT customer_id, retention.rfm_agg(ordered_at::date, amount, '2026-01-01', 'week', 'week') AS r
 		      FROM orders GROUP BY customer_id) s;
-		CREATE TEMP TABLE models AS
+		CREATE UNLOGGED TABLE models AS
 		SELECT retention.bgnbd_fit(frequency, recency, t) AS bg,
 		       retention.gammagamma_fit(frequency, monetary_value) AS gg FROM rfm;
-		CREATE TEMP TABLE clv AS
+		CREATE UNLOGGED TABLE clv AS
 		SELECT customer_id, retention.clv(bg, gg, frequency, recency, t, monetary_value, 12, 0.01, 4.345) AS clv
 		FROM rfm, models"
-	# the same pipeline step by step, for the breakdown
-	run_timed step_rfm "CREATE TEMP TABLE rfm2 AS
+	# the same pipeline step by step, for the breakdown (each step in its own session)
+	run_timed step_rfm "CREATE UNLOGGED TABLE rfm2 AS
 		SELECT customer_id, (r).frequency, (r).recency, (r).t, (r).monetary_value
 		FROM (SELECT customer_id, retention.rfm_agg(ordered_at::date, amount, '2026-01-01', 'week', 'week') AS r
 		      FROM orders GROUP BY customer_id) s"
-	run_timed step_fits "CREATE TEMP TABLE models2 AS
+	run_timed step_fits "CREATE UNLOGGED TABLE models2 AS
 		SELECT retention.bgnbd_fit(frequency, recency, t) AS bg,
 		       retention.gammagamma_fit(frequency, monetary_value) AS gg FROM rfm2"
-	run_timed step_clv "CREATE TEMP TABLE clv2 AS
+	run_timed step_clv "CREATE UNLOGGED TABLE clv2 AS
 		SELECT customer_id, retention.clv(bg, gg, frequency, recency, t, monetary_value, 12, 0.01, 4.345) AS clv
 		FROM rfm2, models2"
 	psql -X -d postgres -c "SELECT (bg).customers, (bg).patterns, (bg).converged, (gg).converged AS gg_converged,
