@@ -157,3 +157,12 @@ SELECT (p.m).r = (s.m).r AND (p.m).alpha = (s.m).alpha AND (p.m).a = (s.m).a
 FROM (SELECT retention.bgnbd_fit(frequency, recency, t) AS m FROM cdnow_big) p, serial_fit s;
 RESET ALL;
 DROP TABLE cdnow_big;
+
+-- sBG from a survival table (Fader & Hardie 2007, regular customers, years 0-7).
+SELECT round((m).alpha::numeric, 3) AS alpha, round((m).beta::numeric, 3) AS beta, (m).customers, (m).converged
+FROM (SELECT retention.sbg_fit_survival(ARRAY[1000, 631, 468, 382, 326, 289, 262, 241]) AS m) s;
+SELECT (retention.sbg_fit_survival(ARRAY[1000, 1000, 1000])).status;
+SELECT retention.sbg_fit_survival(ARRAY[1000]);
+SELECT retention.sbg_fit_survival(ARRAY[1000, 631, 700]);
+SELECT retention.sbg_fit_survival(ARRAY[1000, NULL]);
+SELECT retention.sbg_fit_survival(ARRAY[[1000, 600], [500, 400]]);

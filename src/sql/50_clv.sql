@@ -368,3 +368,45 @@ COMMENT ON AGGREGATE retention.rfm_holdout_agg(date, numeric, date, date, text) 
 	'a customer''s calibration RFM summary and holdout purchases, purchases grouped by day';
 COMMENT ON AGGREGATE retention.rfm_holdout_agg(date, numeric, date, date, text, text) IS
 	'a customer''s calibration RFM summary and holdout purchases, purchases grouped by period';
+
+-- sBG from a survival table: active[1] customers at the start, active[k + 1] still active
+-- after k periods.
+CREATE FUNCTION retention.sbg_fit_survival(active bigint[])
+RETURNS retention.sbg_model LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n int := coalesce(array_length(active, 1), 0);
+	model retention.sbg_model;
+BEGIN
+	IF array_ndims(active) > 1 THEN
+		RAISE EXCEPTION 'a survival table must be a one-dimensional array'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = format('The array given has %s dimensions.', array_ndims(active)),
+			      HINT = 'Give the customers active at the start, then after each period: ARRAY[1000, 631, 468, ...].';
+	END IF;
+	IF n < 2 THEN
+		RAISE EXCEPTION 'a survival table needs at least two periods'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = format('The array given has %s elements.', n),
+			      HINT = 'Give the customers active at the start, then after each period: ARRAY[1000, 631, 468, ...].';
+	END IF;
+	FOR i IN 1 .. n LOOP
+		IF active[i] IS NULL OR active[i] < 0 OR (i > 1 AND active[i] > active[i - 1]) THEN
+			RAISE EXCEPTION 'a survival table must be non-negative and never increase'
+				USING ERRCODE = 'invalid_parameter_value',
+				      DETAIL = format('Element %s is %s after %s.', i, coalesce(active[i]::text, 'NULL'),
+				                      CASE WHEN i > 1 THEN active[i - 1]::text ELSE 'the start' END),
+				      HINT = 'Each element counts the customers of the cohort still active after that many periods.';
+		END IF;
+	END LOOP;
+	model := (SELECT retention.sbg_fit(p, c, w)
+	          FROM (SELECT k - 1 AS p, true AS c, active[k - 1] - active[k] AS w FROM generate_series(2, n) k
+	                UNION ALL
+	                SELECT n - 1, false, active[n]) s
+	          WHERE w > 0);
+	RETURN model;
+END
+$$;
+COMMENT ON FUNCTION retention.sbg_fit_survival(bigint[]) IS
+	'fits an sBG model to a survival table: customers active at the start and after each period';
