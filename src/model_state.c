@@ -97,7 +97,12 @@ RowHash(const double *v, int ncols)
 		memcpy(&bits, &v[i], sizeof(bits));
 		h = (h ^ bits) * 0x9E3779B97F4A7C15ULL;
 	}
-	return h ^ (h >> 29);
+	/* MurmurHash3's finaliser: brings the high bits (a double's exponent) down */
+	h ^= h >> 33;
+	h *= 0xFF51AFD7ED558CCDULL;
+	h ^= h >> 33;
+	h *= 0xC4CEB9FE1A85EC53ULL;
+	return h ^ (h >> 33);
 }
 
 /* RowsEqual: do two patterns have the same values? */
@@ -118,7 +123,7 @@ FindSlot(FitState *st, const double *v)
 {
 	int32	   *slots = FIT_SLOTS(st);
 	uint64		mask = (uint64) st->capacity * 2 - 1;
-	uint64		i = (RowHash(v, st->ncols) >> 7) & mask;
+	uint64		i = RowHash(v, st->ncols) & mask;
 	int			ncols = st->ncols;
 
 	while (slots[i] != 0 && !RowsEqual(FIT_ROW(st, slots[i] - 1), v, ncols))
