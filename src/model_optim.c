@@ -356,7 +356,8 @@ Derivatives(Objective *obj, const double *theta, double *f0, double *grad, doubl
  * Newton: polishes theta with Newton steps on the numerical Hessian (with step halving)
  * until the Newton decrement g' H^-1 g is below NEWTON_TOL. Leaves the Cholesky factor of
  * the last Hessian in chol and the last decrement in *decrement. Returns false when the
- * Hessian is not positive definite or the steps stop improving the objective.
+ * Hessian is not positive definite or the steps stop improving the objective while the
+ * decrement is still above CONVERGED_TOL (below it, what is left is rounding noise).
  */
 static bool
 Newton(Objective *obj, double *theta, double *chol, double *decrement, int *iterations)
@@ -393,8 +394,9 @@ Newton(Objective *obj, double *theta, double *chol, double *decrement, int *iter
 				moved = true;
 			}
 		}
+		/* no step improves: at the optimum to within rounding, or stuck */
 		if (!moved)
-			return false;
+			return *decrement < CONVERGED_TOL;
 	}
 	return false;
 }
