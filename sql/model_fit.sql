@@ -98,6 +98,8 @@ SELECT retention.bgnbd_fit(0, 2, 5);
 SELECT retention.bgnbd_fit(1, 'NaN', 5);
 SELECT retention.bgnbd_fit(1, 1, 'Infinity');
 SELECT retention.bgnbd_fit(1, 1, 5, -3);
+SELECT retention.bgnbd_fit(f, r, t, w) FROM (VALUES (1, 1.0::float8, 5.0::float8, 2::bigint), (1, 1.0, 5.0, -1)) v(f, r, t, w);
+SELECT retention.bgnbd_fit(f, r, t) FROM (VALUES (1, 1.0::float8, 5.0::float8), (1, 'NaN', 5.0)) v(f, r, t);
 SELECT retention.gammagamma_fit(2, 0);
 SELECT retention.gammagamma_fit(2, -5.5);
 SELECT retention.sbg_fit(0, true);

@@ -142,10 +142,11 @@ RebuildSlots(FitState *st)
 
 /*
  * AddPattern: adds weight to the pattern v (ncols values), appending it when new. Returns
- * st, or when st was full a larger copy in the current memory context.
+ * st, or when st was full a larger copy in the current memory context. With check, a new
+ * pattern is validated first (one already stored was valid, so only its weight is).
  */
 static FitState *
-AddPattern(FitState *st, const double *v, double weight)
+AddPattern(FitState *st, const double *v, double weight, bool check)
 {
 	int			ncols = st->ncols;
 	double		key[CLV_MAX_COLS];
@@ -158,9 +159,13 @@ AddPattern(FitState *st, const double *v, double weight)
 	slot = FindSlot(st, key);
 	if (*slot != 0)
 	{
+		if (check && !(weight > 0))
+			CheckPattern(st->layout, key, weight);
 		FIT_ROW(st, *slot - 1)[ncols] += weight;
 		return st;
 	}
+	if (check)
+		CheckPattern(st->layout, key, weight);
 	if (st->npatterns == st->capacity)
 	{
 		FitState   *grown;
@@ -336,9 +341,7 @@ FitStateAppend(FunctionCallInfo fcinfo, FitLayout layout, const double *values, 
 		PG_RETURN_POINTER(st);
 	if (weight == 0)
 		PG_RETURN_POINTER(st);
-	CheckPattern(layout, values, weight);
-
-	st = AddPattern(st, values, weight);
+	st = AddPattern(st, values, weight, true);
 	PG_RETURN_POINTER(st);
 }
 
@@ -468,7 +471,7 @@ fit_state_combine(PG_FUNCTION_ARGS)
 				 errmsg("cannot combine fit_state values of layouts \"%s\" and \"%s\"",
 						layout_names[a->layout], layout_names[b->layout])));
 	for (int i = 0; i < b->npatterns; i++)
-		a = AddPattern(a, FIT_ROW(b, i), FIT_ROW(b, i)[b->ncols]);
+		a = AddPattern(a, FIT_ROW(b, i), FIT_ROW(b, i)[b->ncols], false);
 	PG_RETURN_POINTER(a);
 }
 
@@ -627,7 +630,7 @@ fit_state_in(PG_FUNCTION_ARGS)
 				p++;
 		}
 		CheckPattern(layout, v, v[ncols]);
-		st = AddPattern(st, v, v[ncols]);
+		st = AddPattern(st, v, v[ncols], false);
 	}
 	CompactFitState(st);
 	PG_RETURN_POINTER(st);
@@ -706,7 +709,7 @@ fit_state_recv(PG_FUNCTION_ARGS)
 		for (int c = 0; c <= layout_ncols[layout]; c++)
 			row[c] = pq_getmsgfloat8(buf);
 		CheckPattern(layout, row, row[layout_ncols[layout]]);
-		st = AddPattern(st, row, row[layout_ncols[layout]]);
+		st = AddPattern(st, row, row[layout_ncols[layout]], false);
 	}
 	CompactFitState(st);
 	PG_RETURN_POINTER(st);
