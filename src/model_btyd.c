@@ -1,0 +1,1038 @@
+/*-------------------------------------------------------------------------
+ *
+ * model_btyd.c
+ *	  The "Buy 'Til You Die" models and the contractual sBG model: their likelihoods (fitted
+ *	  by model_optim.c through the aggregates' final functions) and their scoring functions.
+ *
+ *	  BG/NBD      Fader, Hardie & Lee (2005), "Counting Your Customers the Easy Way".
+ *	  Pareto/NBD  Schmittlein, Morrison & Colombo (1987); likelihood as in Fader & Hardie
+ *	              (2005), "A Note on Deriving the Pareto/NBD Model and Related Expressions".
+ *	  MBG/NBD     Batislam, Denizel & Filiztekin (2007).
+ *	  BG/BB       Fader, Hardie & Shang (2010), discrete-time transaction opportunities.
+ *	  Gamma-Gamma Fader, Hardie & Lee (2005), "RFM and CLV: Using Iso-Value Curves".
+ *	  sBG         Fader & Hardie (2007), "How to Project Customer Retention", and (2010)
+ *	              "Customer-Base Valuation in a Contractual Setting" for the DERL.
+ *
+ * Model values are composite types whose first fields are the parameters, followed by
+ * log_likelihood and converged (see FitFinal in model_state.c). Scoring functions accept
+ * any such row, including one built by hand from published parameters, but refuse a
+ * model whose fit did not converge.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "executor/executor.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+
+#include "clv.h"
+
+/* Terms of a hypergeometric series summed at most. */
+#define HYP2F1_MAX_TERMS 200000
+
+/* log(exp(a) + exp(b)) without overflow. */
+static inline double
+LogAddExp(double a, double b)
+{
+	if (a == -HUGE_VAL)
+		return b;
+	if (b == -HUGE_VAL)
+		return a;
+	return a > b ? a + log1p(exp(b - a)) : b + log1p(exp(a - b));
+}
+
+/* LogBeta: log B(a, b) for a, b > 0. */
+double
+LogBeta(double a, double b)
+{
+	return lgamma(a) + lgamma(b) - lgamma(a + b);
+}
+
+/*
+ * Hyp2F1Series: the power series of 2F1(a, b; c; z), NaN when it has not converged
+ * within HYP2F1_MAX_TERMS terms.
+ */
+static double
+Hyp2F1Series(double a, double b, double c, double z)
+{
+	double		term = 1;
+	double		sum = 1;
+
+	for (int k = 0; k < HYP2F1_MAX_TERMS; k++)
+	{
+		term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * z;
+		sum += term;
+		if (fabs(term) <= 1e-16 * fabs(sum))
+			return sum;
+		if (!isfinite(sum))
+			break;
+	}
+	return NAN;
+}
+
+/*
+ * Hyp2F1: the Gauss hypergeometric function 2F1(a, b; c; z) for 0 <= z < 1, NaN where c is
+ * a non-positive integer or the series does not converge. Where it has smaller
+ * parameters, Euler's transformation 2F1(a, b; c; z) = (1 - z)^(c - a - b)
+ * 2F1(c - a, c - b; c; z) is summed instead: for the BG/NBD family (a = r + x,
+ * b = b + x, c = a + b + x - 1) its terms fall off at once however large x is.
+ */
+double
+Hyp2F1(double a, double b, double c, double z)
+{
+	if (!(z >= 0 && z < 1) || (c <= 0 && c == floor(c)))
+		return NAN;
+	if (fabs((c - a) * (c - b)) < fabs(a * b))
+		return exp((c - a - b) * log1p(-z)) * Hyp2F1Series(c - a, c - b, c, z);
+	return Hyp2F1Series(a, b, c, z);
+}
+
+/* The column values and weight of row i of the data. */
+#define ROW(d, i) (&(d)->rows[(size_t) (i) * ((d)->ncols + 1)])
+
+/*
+ * LogAlphaPlus: fills the scratch space with log(alpha + v) for the distinct recency and
+ * T values of the data, when it has them indexed; returns whether it did.
+ */
+static bool
+LogAlphaPlus(const FitData *d, double alpha)
+{
+	if (d->index[1] == NULL || d->index[2] == NULL)
+		return false;
+	for (int k = 0; k < d->ndistinct[1]; k++)
+		d->scratch[k] = log(alpha + d->distinct[1][k]);
+	for (int k = 0; k < d->ndistinct[2]; k++)
+		d->scratch[d->ndistinct[1] + k] = log(alpha + d->distinct[2][k]);
+	return true;
+}
+
+/*
+ * BgFamilyLoglik: log-likelihood of BG/NBD (FHL 2005, eq. 6) or, when modified, MBG/NBD
+ * (Batislam et al. 2007, where customers may also drop out right after their first
+ * purchase), params (r, alpha, a, b). Rows are sorted by frequency first, so the gamma
+ * functions of x are computed once per distinct frequency, and log(alpha + t) once per
+ * distinct recency and T.
+ */
+static double
+BgFamilyLoglik(const double *p, const FitData *d, bool modified)
+{
+	double		r = p[0],
+				alpha = p[1],
+				a = p[2],
+				b = p[3];
+	double		sum = 0,
+				lastx = -1,
+				base = 0,
+				c4 = 0,
+				loga = log(a);
+	bool		tables = LogAlphaPlus(d, alpha);
+	const double *ltx = d->scratch;
+	const double *lT = d->scratch + d->ndistinct[1];
+	double		shift = modified ? 1 : 0;
+
+	for (int i = 0; i < d->npatterns; i++)
+	{
+		const double *row = ROW(d, i);
+		double		x = row[0],
+					w = row[3];
+		double		logtx = tables ? ltx[d->index[1][i]] : log(alpha + row[1]);
+		double		logT = tables ? lT[d->index[2][i]] : log(alpha + row[2]);
+		double		ll;
+
+		if (x != lastx)
+		{
+			/* B(a, b + x) / B(a, b), or B(a, b + x + 1) / B(a, b + 1) for MBG/NBD */
+			base = lgamma(r + x) - lgamma(r) + r * log(alpha)
+				+ lgamma(a + b) + lgamma(b + x + shift) - lgamma(b) - lgamma(a + b + x + shift);
+			c4 = (x > 0 || modified) ? loga - log(b + x - 1 + shift) : 0;
+			lastx = x;
+		}
+		ll = -(r + x) * logT;
+		if (x > 0 || modified)
+			ll = LogAddExp(ll, c4 - (r + x) * logtx);
+		sum += w * (base + ll);
+	}
+	return sum;
+}
+
+/* BgnbdLoglik: BG/NBD log-likelihood. */
+static double
+BgnbdLoglik(const double *p, const FitData *d)
+{
+	return BgFamilyLoglik(p, d, false);
+}
+
+/* MbgnbdLoglik: MBG/NBD log-likelihood. */
+static double
+MbgnbdLoglik(const double *p, const FitData *d)
+{
+	return BgFamilyLoglik(p, d, true);
+}
+
+/*
+ * ParetoLogA0: log of the A0 term of the Pareto/NBD likelihood (Fader & Hardie 2005,
+ * "A Note on Deriving the Pareto/NBD Model"), -Inf when recency equals T.
+ */
+static double
+ParetoLogA0(double r, double alpha, double s, double beta, double x, double tx, double T)
+{
+	double		rsx = r + s + x;
+	double		hi = Max(alpha, beta);
+	double		bparam = alpha >= beta ? s + 1 : r + x;
+	double		diff = fabs(alpha - beta);
+	double		f1 = Hyp2F1(rsx, bparam, rsx + 1, diff / (hi + tx));
+	double		f2 = Hyp2F1(rsx, bparam, rsx + 1, diff / (hi + T));
+	double		l1 = log(f1) - rsx * log(hi + tx);
+	double		l2 = log(f2) - rsx * log(hi + T);
+
+	if (l2 >= l1)
+		return -HUGE_VAL;
+	return l1 + log1p(-exp(l2 - l1));
+}
+
+/* ParetoLoglik: Pareto/NBD log-likelihood, params (r, alpha, s, beta). */
+static double
+ParetoLoglik(const double *p, const FitData *d)
+{
+	double		r = p[0],
+				alpha = p[1],
+				s = p[2],
+				beta = p[3];
+	double		sum = 0,
+				lastx = -1,
+				base = 0;
+
+	for (int i = 0; i < d->npatterns; i++)
+	{
+		const double *row = ROW(d, i);
+		double		x = row[0],
+					tx = row[1],
+					T = row[2],
+					w = row[3];
+		double		a2,
+					la0;
+
+		if (x != lastx)
+		{
+			base = lgamma(r + x) - lgamma(r) + r * log(alpha) + s * log(beta);
+			lastx = x;
+		}
+		la0 = ParetoLogA0(r, alpha, s, beta, x, tx, T);
+		if (isnan(la0))
+			return NAN;
+		a2 = LogAddExp(-(r + x) * log(alpha + T) - s * log(beta + T),
+					   log(s) - log(r + s + x) + la0);
+		sum += w * (base + a2);
+	}
+	return sum;
+}
+
+/*
+ * BgbbLogL: log-likelihood of one BG/BB pattern (Fader, Hardie & Shang 2010, eq. 5),
+ * params (alpha, beta, gamma, delta), x transactions in n opportunities, the last at t_x.
+ */
+static double
+BgbbLogL(const double *p, double x, double tx, double n)
+{
+	double		alpha = p[0],
+				beta = p[1],
+				gamma = p[2],
+				delta = p[3];
+	double		lab = LogBeta(alpha, beta),
+				lgd = LogBeta(gamma, delta);
+	double		ll;
+
+	ll = LogBeta(alpha + x, beta + n - x) - lab + LogBeta(gamma, delta + n) - lgd;
+	for (int i = 0; i < n - tx; i++)
+		ll = LogAddExp(ll, LogBeta(alpha + x, beta + tx - x + i) - lab
+					   + LogBeta(gamma + 1, delta + tx + i) - lgd);
+	return ll;
+}
+
+/* BgbbLoglik: BG/BB log-likelihood over all patterns. */
+static double
+BgbbLoglik(const double *p, const FitData *d)
+{
+	double		sum = 0;
+
+	for (int i = 0; i < d->npatterns; i++)
+	{
+		const double *row = ROW(d, i);
+
+		sum += row[3] * BgbbLogL(p, row[0], row[1], row[2]);
+	}
+	return sum;
+}
+
+/*
+ * GammaGammaLoglik: Gamma-Gamma spend log-likelihood (FHL 2005b), params (p, q, gamma),
+ * rows (x, mean spend m) with x > 0: the density of the mean of x gamma-distributed
+ * transaction values.
+ */
+static double
+GammaGammaLoglik(const double *par, const FitData *d)
+{
+	double		p = par[0],
+				q = par[1],
+				v = par[2];
+	double		sum = 0,
+				lastx = -1,
+				base = 0,
+				logv = log(v);
+
+	for (int i = 0; i < d->npatterns; i++)
+	{
+		const double *row = ROW(d, i);
+		double		x = row[0],
+					m = row[1],
+					w = row[2];
+		double		logm = d->logcol1 ? d->logcol1[i] : log(m);
+
+		if (x != lastx)
+		{
+			base = lgamma(p * x + q) - lgamma(p * x) - lgamma(q) + q * logv + p * x * log(x);
+			lastx = x;
+		}
+		sum += w * (base + (p * x - 1) * logm - (p * x + q) * log(v + m * x));
+	}
+	return sum;
+}
+
+/*
+ * SbgLoglik: shifted-beta-geometric log-likelihood (Fader & Hardie 2007), params
+ * (alpha, beta), rows (t, churned): lost in period t, or still active after t periods.
+ */
+static double
+SbgLoglik(const double *p, const FitData *d)
+{
+	double		alpha = p[0],
+				beta = p[1];
+	double		lab = LogBeta(alpha, beta);
+	double		sum = 0;
+
+	for (int i = 0; i < d->npatterns; i++)
+	{
+		const double *row = ROW(d, i);
+		double		t = row[0],
+					w = row[2];
+
+		if (row[1] != 0)
+			sum += w * (LogBeta(alpha + 1, beta + t - 1) - lab);
+		else
+			sum += w * (LogBeta(alpha, beta + t) - lab);
+	}
+	return sum;
+}
+
+static const ModelSpec bgnbd_spec = {"BG/NBD", FIT_LAYOUT_RFT, 4, BgnbdLoglik, NULL};
+static const ModelSpec mbgnbd_spec = {"MBG/NBD", FIT_LAYOUT_RFT, 4, MbgnbdLoglik, NULL};
+static const ModelSpec pareto_spec = {"Pareto/NBD", FIT_LAYOUT_RFT, 4, ParetoLoglik, NULL};
+static const ModelSpec bgbb_spec = {"BG/BB", FIT_LAYOUT_DISCRETE, 4, BgbbLoglik, NULL};
+static const ModelSpec gg_spec = {"Gamma-Gamma", FIT_LAYOUT_SPEND, 3, GammaGammaLoglik, NULL};
+static const ModelSpec sbg_spec = {"sBG", FIT_LAYOUT_SURVIVAL, 2, SbgLoglik, NULL};
+
+PG_FUNCTION_INFO_V1(bgnbd_fit_final);
+/* bgnbd_fit_final(fit_state): the final function of retention.bgnbd_fit. */
+Datum
+bgnbd_fit_final(PG_FUNCTION_ARGS)
+{
+	return FitFinal(fcinfo, &bgnbd_spec);
+}
+
+PG_FUNCTION_INFO_V1(mbgnbd_fit_final);
+/* mbgnbd_fit_final(fit_state): the final function of retention.mbgnbd_fit. */
+Datum
+mbgnbd_fit_final(PG_FUNCTION_ARGS)
+{
+	return FitFinal(fcinfo, &mbgnbd_spec);
+}
+
+PG_FUNCTION_INFO_V1(paretonbd_fit_final);
+/* paretonbd_fit_final(fit_state): the final function of retention.paretonbd_fit. */
+Datum
+paretonbd_fit_final(PG_FUNCTION_ARGS)
+{
+	return FitFinal(fcinfo, &pareto_spec);
+}
+
+PG_FUNCTION_INFO_V1(bgbb_fit_final);
+/* bgbb_fit_final(fit_state): the final function of retention.bgbb_fit. */
+Datum
+bgbb_fit_final(PG_FUNCTION_ARGS)
+{
+	return FitFinal(fcinfo, &bgbb_spec);
+}
+
+PG_FUNCTION_INFO_V1(gammagamma_fit_final);
+/* gammagamma_fit_final(fit_state): the final function of retention.gammagamma_fit. */
+Datum
+gammagamma_fit_final(PG_FUNCTION_ARGS)
+{
+	return FitFinal(fcinfo, &gg_spec);
+}
+
+PG_FUNCTION_INFO_V1(sbg_fit_final);
+/* sbg_fit_final(fit_state): the final function of retention.sbg_fit. */
+Datum
+sbg_fit_final(PG_FUNCTION_ARGS)
+{
+	return FitFinal(fcinfo, &sbg_spec);
+}
+
+/*
+ * The parameters of the last model rows a scoring function read (one per model argument),
+ * kept in fn_extra: scoring a table of customers passes the same model row every time.
+ */
+typedef struct ModelCache
+{
+	int			len[2];			/* length of the cached row, 0 when none */
+	char	   *row[2];			/* copy of the row's bytes */
+	double		params[2][CLV_MAX_PARAMS];	/* its checked parameters */
+} ModelCache;
+
+/*
+ * ReadModel: reads the parameters of the model row in argument argno into p, checking
+ * that they are present, positive and finite and that the fit did not fail.
+ */
+static void
+ReadModel(FunctionCallInfo fcinfo, int argno, const ModelSpec *spec, double *p)
+{
+	HeapTupleHeader row = PG_GETARG_HEAPTUPLEHEADER(argno);
+	int			len = HeapTupleHeaderGetDatumLength(row);
+	ModelCache *cache = (ModelCache *) fcinfo->flinfo->fn_extra;
+	bool		isnull;
+	Datum		converged;
+
+	if (cache == NULL)
+		cache = fcinfo->flinfo->fn_extra =
+			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ModelCache));
+	if (argno < 2 && cache->len[argno] == len && memcmp(cache->row[argno], row, len) == 0)
+	{
+		memcpy(p, cache->params[argno], sizeof(double) * spec->nparams);
+		return;
+	}
+
+	for (int i = 0; i < spec->nparams; i++)
+	{
+		Datum		v = GetAttributeByNum(row, i + 1, &isnull);
+
+		p[i] = isnull ? NAN : DatumGetFloat8(v);
+		if (!(p[i] > 0 && isfinite(p[i])))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid %s model: parameter %d is not a positive number",
+							spec->name, i + 1),
+					 errhint("Use a model returned by the fitting aggregate, or build one with positive parameters.")));
+	}
+	converged = GetAttributeByNum(row, spec->nparams + 2, &isnull);
+	if (!isnull && !DatumGetBool(converged))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot score with a %s model whose fit did not converge", spec->name),
+				 errhint("Check the model's status field; the data may be too few or degenerate.")));
+
+	if (argno < 2)
+	{
+		if (cache->row[argno])
+			pfree(cache->row[argno]);
+		cache->row[argno] = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, len);
+		memcpy(cache->row[argno], row, len);
+		cache->len[argno] = len;
+		memcpy(cache->params[argno], p, sizeof(double) * spec->nparams);
+	}
+}
+
+/* ReadRft: reads and checks (frequency, recency, T) from arguments first..first+2. */
+static void
+ReadRft(FunctionCallInfo fcinfo, int first, double *x, double *tx, double *T)
+{
+	double		v[3];
+
+	v[0] = PG_GETARG_INT32(first);
+	v[1] = PG_GETARG_FLOAT8(first + 1);
+	v[2] = PG_GETARG_FLOAT8(first + 2);
+	CheckPattern(FIT_LAYOUT_RFT, v, 1);
+	*x = v[0];
+	*tx = v[1];
+	*T = v[2];
+}
+
+/* CheckHorizon: a prediction horizon t must be finite and not negative. */
+static void
+CheckHorizon(double t)
+{
+	if (!(t >= 0 && isfinite(t)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the prediction horizon must be a finite non-negative number"),
+				 errdetail("The horizon given was %g.", t)));
+}
+
+/* Finite: returns v, or raises an error when a score could not be computed. */
+static double
+Finite(double v, const char *model)
+{
+	if (!isfinite(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s score cannot be computed for these parameters", model),
+				 errdetail("The computation did not give a finite number."),
+				 errhint("Very large horizons or extreme parameters can exceed the series used; try a shorter horizon.")));
+	return v;
+}
+
+/* BgnbdPAlive: BG/NBD probability that a customer with (x, tx, T) is alive at T. */
+static double
+BgnbdPAlive(const double *p, double x, double tx, double T)
+{
+	double		r = p[0],
+				alpha = p[1],
+				a = p[2],
+				b = p[3];
+
+	if (x == 0)
+		return 1;
+	return 1 / (1 + exp(log(a) - log(b + x - 1) + (r + x) * (log(alpha + T) - log(alpha + tx))));
+}
+
+/*
+ * BgnbdExpected: BG/NBD expected purchases in (T, T + t] of a customer still alive at T
+ * (FHL 2005, eq. 10 without its P(alive) factor).
+ */
+static double
+BgnbdExpected(const double *p, double t, double x, double tx, double T)
+{
+	double		r = p[0],
+				alpha = p[1],
+				a = p[2],
+				b = p[3];
+	double		z = t / (alpha + T + t);
+	double		f;
+
+	if (t == 0)
+		return 0;
+	f = Hyp2F1(r + x, b + x, a + b + x - 1, z);
+	return (a + b + x - 1) / (a - 1)
+		* (1 - exp((r + x) * log((alpha + T) / (alpha + T + t))) * f);
+}
+
+/* MbgnbdPAlive: MBG/NBD probability alive at T. */
+static double
+MbgnbdPAlive(const double *p, double x, double tx, double T)
+{
+	double		r = p[0],
+				alpha = p[1],
+				a = p[2],
+				b = p[3];
+
+	return 1 / (1 + exp(log(a) - log(b + x) + (r + x) * (log(alpha + T) - log(alpha + tx))));
+}
+
+/* MbgnbdExpected: MBG/NBD expected purchases in (T, T + t] of a customer alive at T. */
+static double
+MbgnbdExpected(const double *p, double t, double x, double tx, double T)
+{
+	double		r = p[0],
+				alpha = p[1],
+				a = p[2],
+				b = p[3];
+	double		z = t / (alpha + T + t);
+	double		f;
+
+	if (t == 0)
+		return 0;
+	f = Hyp2F1(r + x, b + x + 1, a + b + x, z);
+	return (a + b + x) / (a - 1)
+		* (1 - exp((r + x) * log((alpha + T) / (alpha + T + t))) * f);
+}
+
+/* ParetoPAlive: Pareto/NBD probability alive at T. */
+static double
+ParetoPAlive(const double *p, double x, double tx, double T)
+{
+	double		r = p[0],
+				alpha = p[1],
+				s = p[2],
+				beta = p[3];
+	double		la0 = ParetoLogA0(r, alpha, s, beta, x, tx, T);
+
+	return 1 / (1 + exp(log(s) - log(r + s + x) + (r + x) * log(alpha + T)
+						+ s * log(beta + T) + la0));
+}
+
+/* ParetoExpected: Pareto/NBD expected purchases in (T, T + t] of a customer alive at T. */
+static double
+ParetoExpected(const double *p, double t, double x, double tx, double T)
+{
+	double		r = p[0],
+				alpha = p[1],
+				s = p[2],
+				beta = p[3];
+	double		scale = (r + x) * (beta + T) / (alpha + T);
+	double		g;
+
+	if (t == 0)
+		return 0;
+	if (fabs(s - 1) < 1e-10)
+		g = log((beta + T + t) / (beta + T));
+	else
+		g = (1 - exp((s - 1) * log((beta + T) / (beta + T + t)))) / (s - 1);
+	return scale * g;
+}
+
+/* Expected purchases of a continuous-time model's customer who is alive at T. */
+typedef double (*ExpectedFn) (const double *p, double t, double x, double tx, double T);
+
+/* Probability that a continuous-time model's customer is alive at T. */
+typedef double (*AliveFn) (const double *p, double x, double tx, double T);
+
+/*
+ * ScoreRft: the shared body of expected_purchases and p_alive for the continuous-time
+ * models: model in argument 0, then (t when with_t), frequency, recency, T.
+ */
+static Datum
+ScoreRft(FunctionCallInfo fcinfo, const ModelSpec *spec, ExpectedFn expected, AliveFn alive,
+		 bool want_expected)
+{
+	double		p[CLV_MAX_PARAMS];
+	double		x,
+				tx,
+				T;
+
+	ReadModel(fcinfo, 0, spec, p);
+	if (want_expected)
+	{
+		double		t = PG_GETARG_FLOAT8(1);
+
+		CheckHorizon(t);
+		ReadRft(fcinfo, 2, &x, &tx, &T);
+		PG_RETURN_FLOAT8(Finite(expected(p, t, x, tx, T) * alive(p, x, tx, T), spec->name));
+	}
+	ReadRft(fcinfo, 1, &x, &tx, &T);
+	PG_RETURN_FLOAT8(Finite(alive(p, x, tx, T), spec->name));
+}
+
+PG_FUNCTION_INFO_V1(bgnbd_expected_purchases);
+/* bgnbd_expected_purchases(model, t, frequency, recency, T): E[Y(t) | x, t_x, T]. */
+Datum
+bgnbd_expected_purchases(PG_FUNCTION_ARGS)
+{
+	return ScoreRft(fcinfo, &bgnbd_spec, BgnbdExpected, BgnbdPAlive, true);
+}
+
+PG_FUNCTION_INFO_V1(bgnbd_p_alive);
+/* bgnbd_p_alive(model, frequency, recency, T): P(alive at T | x, t_x, T). */
+Datum
+bgnbd_p_alive(PG_FUNCTION_ARGS)
+{
+	return ScoreRft(fcinfo, &bgnbd_spec, BgnbdExpected, BgnbdPAlive, false);
+}
+
+PG_FUNCTION_INFO_V1(mbgnbd_expected_purchases);
+/* mbgnbd_expected_purchases(model, t, frequency, recency, T). */
+Datum
+mbgnbd_expected_purchases(PG_FUNCTION_ARGS)
+{
+	return ScoreRft(fcinfo, &mbgnbd_spec, MbgnbdExpected, MbgnbdPAlive, true);
+}
+
+PG_FUNCTION_INFO_V1(mbgnbd_p_alive);
+/* mbgnbd_p_alive(model, frequency, recency, T). */
+Datum
+mbgnbd_p_alive(PG_FUNCTION_ARGS)
+{
+	return ScoreRft(fcinfo, &mbgnbd_spec, MbgnbdExpected, MbgnbdPAlive, false);
+}
+
+PG_FUNCTION_INFO_V1(paretonbd_expected_purchases);
+/* paretonbd_expected_purchases(model, t, frequency, recency, T). */
+Datum
+paretonbd_expected_purchases(PG_FUNCTION_ARGS)
+{
+	return ScoreRft(fcinfo, &pareto_spec, ParetoExpected, ParetoPAlive, true);
+}
+
+PG_FUNCTION_INFO_V1(paretonbd_p_alive);
+/* paretonbd_p_alive(model, frequency, recency, T). */
+Datum
+paretonbd_p_alive(PG_FUNCTION_ARGS)
+{
+	return ScoreRft(fcinfo, &pareto_spec, ParetoExpected, ParetoPAlive, false);
+}
+
+PG_FUNCTION_INFO_V1(bgnbd_expected_purchases_new);
+/*
+ * bgnbd_expected_purchases_new(model, t): expected purchases of a new customer in (0, t]
+ * (FHL 2005, eq. 9), the curve a tracking plot compares with cumulative repeat sales.
+ */
+Datum
+bgnbd_expected_purchases_new(PG_FUNCTION_ARGS)
+{
+	double		p[CLV_MAX_PARAMS];
+	double		t = PG_GETARG_FLOAT8(1);
+	double		r,
+				alpha,
+				a,
+				b;
+
+	ReadModel(fcinfo, 0, &bgnbd_spec, p);
+	CheckHorizon(t);
+	r = p[0];
+	alpha = p[1];
+	a = p[2];
+	b = p[3];
+	if (t == 0)
+		PG_RETURN_FLOAT8(0);
+	PG_RETURN_FLOAT8(Finite((a + b - 1) / (a - 1)
+							* (1 - exp(r * log(alpha / (alpha + t)))
+							   * Hyp2F1(r, b, a + b - 1, t / (alpha + t))),
+							bgnbd_spec.name));
+}
+
+PG_FUNCTION_INFO_V1(bgnbd_prob_purchases);
+/*
+ * bgnbd_prob_purchases(model, n, t): P(X(t) = n), the probability that a new customer
+ * makes exactly n repeat purchases in (0, t] (FHL 2005, eq. 8).
+ */
+Datum
+bgnbd_prob_purchases(PG_FUNCTION_ARGS)
+{
+	double		p[CLV_MAX_PARAMS];
+	int32		n = PG_GETARG_INT32(1);
+	double		t = PG_GETARG_FLOAT8(2);
+	double		r,
+				alpha,
+				a,
+				b,
+				lab,
+				lq,
+				lr,
+				res,
+				tail = 0;
+
+	ReadModel(fcinfo, 0, &bgnbd_spec, p);
+	CheckHorizon(t);
+	if (n < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the number of purchases must not be negative"),
+				 errdetail("The number given was %d.", n)));
+	r = p[0];
+	alpha = p[1];
+	a = p[2];
+	b = p[3];
+	if (t == 0)
+		PG_RETURN_FLOAT8(n == 0 ? 1.0 : 0.0);
+	lab = LogBeta(a, b);
+	lq = log(t / (alpha + t));
+	lr = r * log(alpha / (alpha + t));
+	res = exp(LogBeta(a, b + n) - lab + lgamma(r + n) - lgamma(r) - lgamma(n + 1.0) + lr + n * lq);
+	if (n > 0)
+	{
+		for (int j = 0; j < n; j++)
+			tail += exp(lgamma(r + j) - lgamma(r) - lgamma(j + 1.0) + lr + j * lq);
+		res += exp(LogBeta(a + 1, b + n - 1) - lab) * (1 - tail);
+	}
+	PG_RETURN_FLOAT8(Finite(res, bgnbd_spec.name));
+}
+
+/*
+ * ReadDiscrete: reads and checks (frequency, recency, periods) of the BG/BB model from
+ * arguments first..first+2.
+ */
+static void
+ReadDiscrete(FunctionCallInfo fcinfo, int first, double *x, double *tx, double *n)
+{
+	double		v[3];
+
+	v[0] = PG_GETARG_INT32(first);
+	v[1] = PG_GETARG_INT32(first + 1);
+	v[2] = PG_GETARG_INT32(first + 2);
+	CheckPattern(FIT_LAYOUT_DISCRETE, v, 1);
+	*x = v[0];
+	*tx = v[1];
+	*n = v[2];
+}
+
+PG_FUNCTION_INFO_V1(bgbb_p_alive);
+/*
+ * bgbb_p_alive(model, frequency, recency, periods): probability that a BG/BB customer is
+ * still alive after the last of the `periods` opportunities.
+ */
+Datum
+bgbb_p_alive(PG_FUNCTION_ARGS)
+{
+	double		p[CLV_MAX_PARAMS];
+	double		x,
+				tx,
+				n;
+
+	ReadModel(fcinfo, 0, &bgbb_spec, p);
+	ReadDiscrete(fcinfo, 1, &x, &tx, &n);
+	PG_RETURN_FLOAT8(Finite(exp(LogBeta(p[0] + x, p[1] + n - x) - LogBeta(p[0], p[1])
+								+ LogBeta(p[2], p[3] + n + 1) - LogBeta(p[2], p[3])
+								- BgbbLogL(p, x, tx, n)), bgbb_spec.name));
+}
+
+PG_FUNCTION_INFO_V1(bgbb_expected_purchases);
+/*
+ * bgbb_expected_purchases(model, future_periods, frequency, recency, periods): expected
+ * transactions in the next future_periods opportunities (Fader, Hardie & Shang 2010,
+ * eq. 13).
+ */
+Datum
+bgbb_expected_purchases(PG_FUNCTION_ARGS)
+{
+	double		p[CLV_MAX_PARAMS];
+	int32		m = PG_GETARG_INT32(1);
+	double		x,
+				tx,
+				n,
+				alpha,
+				beta,
+				gamma,
+				delta,
+				res;
+
+	ReadModel(fcinfo, 0, &bgbb_spec, p);
+	if (m < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the number of future periods must not be negative"),
+				 errdetail("The number given was %d.", m)));
+	ReadDiscrete(fcinfo, 2, &x, &tx, &n);
+	alpha = p[0];
+	beta = p[1];
+	gamma = p[2];
+	delta = p[3];
+	if (m == 0)
+		PG_RETURN_FLOAT8(0);
+	/* the closed form divides by gamma - 1; sum the expected transactions otherwise */
+	if (fabs(gamma - 1) < 1e-8)
+	{
+		res = 0;
+		for (int i = 1; i <= m; i++)
+			res += exp(LogBeta(gamma, delta + n + i) - LogBeta(gamma, delta));
+	}
+	else
+		res = delta / (gamma - 1) * exp(lgamma(gamma + delta) - lgamma(1 + delta))
+			* (exp(lgamma(1 + delta + n) - lgamma(gamma + delta + n))
+			   - exp(lgamma(1 + delta + n + m) - lgamma(gamma + delta + n + m)));
+	res *= exp(LogBeta(alpha + x + 1, beta + n - x) - LogBeta(alpha, beta)
+			   - BgbbLogL(p, x, tx, n));
+	PG_RETURN_FLOAT8(Finite(res, bgbb_spec.name));
+}
+
+PG_FUNCTION_INFO_V1(gammagamma_expected_spend);
+/*
+ * gammagamma_expected_spend(model, frequency, monetary_value): the conditional expected
+ * value of a customer's transactions, E(M | x, mbar) = (p (gamma + x mbar)) / (p x + q - 1);
+ * for x = 0 the population mean p gamma / (q - 1).
+ */
+Datum
+gammagamma_expected_spend(PG_FUNCTION_ARGS)
+{
+	double		par[CLV_MAX_PARAMS];
+	double		v[2];
+	double		p,
+				q,
+				g;
+
+	ReadModel(fcinfo, 0, &gg_spec, par);
+	v[0] = PG_GETARG_INT32(1);
+	v[1] = PG_GETARG_FLOAT8(2);
+	CheckPattern(FIT_LAYOUT_SPEND, v, 1);
+	p = par[0];
+	q = par[1];
+	g = par[2];
+	if (q <= 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("expected spend is infinite for a Gamma-Gamma model with q <= 1"),
+				 errdetail("The model's q is %g.", q)));
+	if (v[0] == 0)
+		PG_RETURN_FLOAT8(p * g / (q - 1));
+	PG_RETURN_FLOAT8(Finite(p * (g + v[0] * v[1]) / (p * v[0] + q - 1), gg_spec.name));
+}
+
+/*
+ * ClvSum: discounted CLV: spend times the expected purchases of each of `periods` periods
+ * of length `length` (in the model's time unit), discounted at `rate` per period. P(alive)
+ * is the same factor in every period's expectation, so it is computed once.
+ */
+static double
+ClvSum(ExpectedFn expected, AliveFn alive, const double *p, double x, double tx, double T,
+	   double spend, int periods, double rate, double length)
+{
+	double		clv = 0,
+				prev = 0;
+
+	if (periods == 0)
+		return 0;
+	spend *= alive(p, x, tx, T);
+
+	for (int i = 1; i <= periods; i++)
+	{
+		double		cum = expected(p, i * length, x, tx, T);
+
+		clv += spend * (cum - prev) / pow(1 + rate, i);
+		prev = cum;
+	}
+	return clv;
+}
+
+/*
+ * Clv: the shared body of the clv functions: (purchase model, spend model, frequency,
+ * recency, T, monetary_value, periods, discount_rate, period_length).
+ */
+static Datum
+Clv(FunctionCallInfo fcinfo, const ModelSpec *spec, ExpectedFn expected, AliveFn alive)
+{
+	double		p[CLV_MAX_PARAMS];
+	double		g[CLV_MAX_PARAMS];
+	double		x,
+				tx,
+				T,
+				spend[2];
+	int32		periods = PG_GETARG_INT32(6);
+	double		rate = PG_GETARG_FLOAT8(7);
+	double		length = PG_GETARG_FLOAT8(8);
+
+	ReadModel(fcinfo, 0, spec, p);
+	ReadModel(fcinfo, 1, &gg_spec, g);
+	ReadRft(fcinfo, 2, &x, &tx, &T);
+	spend[0] = x;
+	spend[1] = PG_GETARG_FLOAT8(5);
+	CheckPattern(FIT_LAYOUT_SPEND, spend, 1);
+	if (periods < 0 || periods > 100000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the number of periods must be between 0 and 100000"),
+				 errdetail("The number given was %d.", periods)));
+	if (!(rate >= 0 && isfinite(rate)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the discount rate must be a finite non-negative number"),
+				 errdetail("The rate given was %g.", rate)));
+	if (!(length > 0 && isfinite(length)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the period length must be a positive number"),
+				 errdetail("The length given was %g.", length),
+				 errhint("Give the length of one discounting period in the model's time unit, for example 4.345 for months with a model fitted in weeks.")));
+	if (g[1] <= 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("expected spend is infinite for a Gamma-Gamma model with q <= 1"),
+				 errdetail("The model's q is %g.", g[1])));
+	if (x == 0)
+		spend[0] = g[0] * g[2] / (g[1] - 1);
+	else
+		spend[0] = g[0] * (g[2] + x * spend[1]) / (g[0] * x + g[1] - 1);
+	PG_RETURN_FLOAT8(Finite(ClvSum(expected, alive, p, x, tx, T, spend[0], periods, rate, length),
+							spec->name));
+}
+
+PG_FUNCTION_INFO_V1(bgnbd_clv);
+/* bgnbd_clv: discounted CLV with a BG/NBD purchase model and a Gamma-Gamma spend model. */
+Datum
+bgnbd_clv(PG_FUNCTION_ARGS)
+{
+	return Clv(fcinfo, &bgnbd_spec, BgnbdExpected, BgnbdPAlive);
+}
+
+PG_FUNCTION_INFO_V1(paretonbd_clv);
+/* paretonbd_clv: discounted CLV with a Pareto/NBD purchase model. */
+Datum
+paretonbd_clv(PG_FUNCTION_ARGS)
+{
+	return Clv(fcinfo, &pareto_spec, ParetoExpected, ParetoPAlive);
+}
+
+PG_FUNCTION_INFO_V1(mbgnbd_clv);
+/* mbgnbd_clv: discounted CLV with an MBG/NBD purchase model. */
+Datum
+mbgnbd_clv(PG_FUNCTION_ARGS)
+{
+	return Clv(fcinfo, &mbgnbd_spec, MbgnbdExpected, MbgnbdPAlive);
+}
+
+/* CheckPeriod: an sBG period number must not be negative. */
+static void
+CheckPeriod(int32 t)
+{
+	if (t < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the period must not be negative"),
+				 errdetail("The period given was %d.", t)));
+}
+
+PG_FUNCTION_INFO_V1(sbg_survival);
+/* sbg_survival(model, t): S(t) = B(alpha, beta + t) / B(alpha, beta), share active after t periods. */
+Datum
+sbg_survival(PG_FUNCTION_ARGS)
+{
+	double		p[CLV_MAX_PARAMS];
+	int32		t = PG_GETARG_INT32(1);
+
+	ReadModel(fcinfo, 0, &sbg_spec, p);
+	CheckPeriod(t);
+	PG_RETURN_FLOAT8(exp(LogBeta(p[0], p[1] + t) - LogBeta(p[0], p[1])));
+}
+
+PG_FUNCTION_INFO_V1(sbg_retention);
+/*
+ * sbg_retention(model, t): r(t) = (beta + t - 1) / (alpha + beta + t - 1), the share of
+ * customers active in period t - 1 who renew for period t (t >= 1).
+ */
+Datum
+sbg_retention(PG_FUNCTION_ARGS)
+{
+	double		p[CLV_MAX_PARAMS];
+	int32		t = PG_GETARG_INT32(1);
+
+	ReadModel(fcinfo, 0, &sbg_spec, p);
+	if (t < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the retention rate is defined for periods 1 and later"),
+				 errdetail("The period given was %d.", t)));
+	PG_RETURN_FLOAT8((p[1] + t - 1) / (p[0] + p[1] + t - 1));
+}
+
+PG_FUNCTION_INFO_V1(sbg_derl);
+/*
+ * sbg_derl(model, discount_rate, renewals): discounted expected residual lifetime of a
+ * customer who has made `renewals` renewals (is in period n = renewals + 1), Fader & Hardie
+ * (2010) eq. 6: (beta + n - 1) / (alpha + beta + n - 1) 2F1(1, beta + n; alpha + beta + n;
+ * 1 / (1 + d)), the expected number of further payments, each discounted to the present.
+ */
+Datum
+sbg_derl(PG_FUNCTION_ARGS)
+{
+	double		p[CLV_MAX_PARAMS];
+	double		d = PG_GETARG_FLOAT8(1);
+	int32		renewals = PG_GETARG_INT32(2);
+	double		n,
+				alpha,
+				beta;
+
+	ReadModel(fcinfo, 0, &sbg_spec, p);
+	if (!(d > 0 && isfinite(d)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the discount rate must be a positive number"),
+				 errdetail("The rate given was %g.", d),
+				 errhint("Without discounting the expected residual lifetime can be infinite.")));
+	CheckPeriod(renewals);
+	alpha = p[0];
+	beta = p[1];
+	n = renewals + 1.0;
+	PG_RETURN_FLOAT8(Finite((beta + n - 1) / (alpha + beta + n - 1)
+							* Hyp2F1(1, beta + n, alpha + beta + n, 1 / (1 + d)),
+							sbg_spec.name));
+}

@@ -1,0 +1,766 @@
+/*-------------------------------------------------------------------------
+ *
+ * model_state.c
+ *	  retention.fit_state: the state of the model-fitting aggregates (bgnbd_fit,
+ *	  gammagamma_fit, sbg_fit, paretonbd_fit, mbgnbd_fit, bgbb_fit).
+ *
+ * A state holds the distinct data patterns seen so far with their weights, so that the
+ * cost of fitting grows with the number of distinct patterns, not of customers. A hash
+ * index over the rows (kept inside the value) finds a pattern already present, whose
+ * weight is then increased; a new one is appended. States combine by adding one's patterns
+ * to the other's, which makes the aggregates parallel safe and lets Citus combine partial
+ * states shipped in their text form.
+ *
+ * Text form: "<layout>:" followed by the patterns separated by ';', each pattern's values
+ * and finally its weight separated by ',', e.g. "rft:0,0,38.86,1190;1,1.71,38.86,3".
+ * Values are written in shortest round-trip form, patterns sorted and distinct, so the text
+ * form is canonical and reads back to the same value.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "common/shortest_dec.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+
+#include "clv.h"
+
+/* Room for this many rows in a new state. */
+#define FIT_STATE_INITIAL_ROWS 64
+
+/* A state stops growing (and fails) beyond this many distinct patterns. */
+#define FIT_STATE_MAX_ROWS (64 * 1024 * 1024)
+
+/* Names of the layouts in the text form, indexed by FitLayout. */
+static const char *const layout_names[] = {NULL, "rft", "spend", "survival", "discrete"};
+
+/* Number of values per pattern of each layout, indexed by FitLayout. */
+static const int layout_ncols[] = {0, 3, 2, 2, 3};
+
+/* The hash slots of a state: 2 * capacity int32, each 0 (empty) or a row number + 1. */
+#define FIT_SLOTS(st) ((int32 *) &(st)->rows[(size_t) (st)->capacity * ((st)->ncols + 1)])
+
+/*
+ * NewFitState: an empty state of the given layout with room for `capacity` rows (a power
+ * of two), allocated in the current memory context.
+ */
+static FitState *
+NewFitState(FitLayout layout, int capacity)
+{
+	int			ncols = layout_ncols[layout];
+	Size		size = FIT_STATE_HDRSZ + sizeof(double) * (Size) capacity * (ncols + 1)
+		+ sizeof(int32) * 2 * (Size) capacity;
+	FitState   *st = (FitState *) palloc0(size);
+
+	SET_VARSIZE(st, size);
+	st->layout = layout;
+	st->ncols = ncols;
+	st->sorted = 1;
+	st->capacity = capacity;
+	return st;
+}
+
+/* CompareRows: qsort_arg comparator ordering rows by their values (not the weight). */
+static int
+CompareRows(const void *a, const void *b, void *arg)
+{
+	const double *x = (const double *) a;
+	const double *y = (const double *) b;
+	int			ncols = *(const int *) arg;
+
+	for (int i = 0; i < ncols; i++)
+	{
+		if (x[i] < y[i])
+			return -1;
+		if (x[i] > y[i])
+			return 1;
+	}
+	return 0;
+}
+
+/* RowHash: a hash of a pattern's values (their bit patterns, mixed). */
+static inline uint64
+RowHash(const double *v, int ncols)
+{
+	uint64		h = 0;
+
+	for (int i = 0; i < ncols; i++)
+	{
+		uint64		bits;
+
+		memcpy(&bits, &v[i], sizeof(bits));
+		h = (h ^ bits) * 0x9E3779B97F4A7C15ULL;
+	}
+	/* MurmurHash3's finaliser: brings the high bits (a double's exponent) down */
+	h ^= h >> 33;
+	h *= 0xFF51AFD7ED558CCDULL;
+	h ^= h >> 33;
+	h *= 0xC4CEB9FE1A85EC53ULL;
+	return h ^ (h >> 33);
+}
+
+/* RowsEqual: do two patterns have the same values? */
+static inline bool
+RowsEqual(const double *a, const double *b, int ncols)
+{
+	for (int i = 0; i < ncols; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+/*
+ * FindSlot: the hash slot holding the pattern v, or the empty slot where it belongs.
+ */
+static inline int32 *
+FindSlot(FitState *st, const double *v)
+{
+	int32	   *slots = FIT_SLOTS(st);
+	uint64		mask = (uint64) st->capacity * 2 - 1;
+	uint64		i = RowHash(v, st->ncols) & mask;
+	int			ncols = st->ncols;
+
+	while (slots[i] != 0 && !RowsEqual(FIT_ROW(st, slots[i] - 1), v, ncols))
+		i = (i + 1) & mask;
+	return &slots[i];
+}
+
+/* RebuildSlots: recomputes the hash slots from the rows (after they were moved). */
+static void
+RebuildSlots(FitState *st)
+{
+	memset(FIT_SLOTS(st), 0, sizeof(int32) * 2 * (Size) st->capacity);
+	for (int i = 0; i < st->npatterns; i++)
+		*FindSlot(st, FIT_ROW(st, i)) = i + 1;
+}
+
+/*
+ * AddPattern: adds weight to the pattern v (ncols values), appending it when new. Returns
+ * st, or when st was full a larger copy in the current memory context. With check, a new
+ * pattern is validated first (one already stored was valid, so only its weight is).
+ */
+static FitState *
+AddPattern(FitState *st, const double *v, double weight, bool check)
+{
+	int			ncols = st->ncols;
+	double		key[CLV_MAX_COLS];
+	int32	   *slot;
+	double	   *row;
+
+	/* -0 and 0 are one value but have two bit patterns */
+	for (int i = 0; i < ncols; i++)
+		key[i] = v[i] + 0.0;
+	slot = FindSlot(st, key);
+	if (*slot != 0)
+	{
+		if (check && !(weight > 0))
+			CheckPattern(st->layout, key, weight);
+		FIT_ROW(st, *slot - 1)[ncols] += weight;
+		return st;
+	}
+	if (check)
+		CheckPattern(st->layout, key, weight);
+	if (st->npatterns == st->capacity)
+	{
+		FitState   *grown;
+
+		if (st->capacity >= FIT_STATE_MAX_ROWS)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many distinct patterns in a model fitting state"),
+					 errdetail("A fitting state holds at most %d distinct patterns.",
+							   FIT_STATE_MAX_ROWS),
+					 errhint("Round recency and T to fewer distinct values, for example to whole days or weeks.")));
+		grown = NewFitState(st->layout, st->capacity * 2);
+		grown->npatterns = st->npatterns;
+		grown->sorted = st->sorted;
+		memcpy(grown->rows, st->rows, sizeof(double) * (Size) st->npatterns * (ncols + 1));
+		RebuildSlots(grown);
+		st = grown;
+		slot = FindSlot(st, key);
+	}
+	row = FIT_ROW(st, st->npatterns);
+	memcpy(row, key, sizeof(double) * ncols);
+	row[ncols] = weight;
+	*slot = ++st->npatterns;
+	st->sorted = 0;
+	return st;
+}
+
+/* CompactFitState: sorts the rows by their values (they are always distinct). */
+static void
+CompactFitState(FitState *st)
+{
+	int			ncols = st->ncols;
+
+	if (st->sorted)
+		return;
+	qsort_arg(st->rows, st->npatterns, sizeof(double) * (ncols + 1), CompareRows, &ncols);
+	RebuildSlots(st);
+	st->sorted = 1;
+}
+
+/*
+ * CheckFinite: raises an error when a model input is NaN or infinite.
+ */
+static void
+CheckFinite(double v, const char *what)
+{
+	if (isnan(v) || isinf(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s must be a finite number", what),
+				 errdetail("The value given was %g.", v)));
+}
+
+/*
+ * CheckPattern: validates one pattern of the given layout and raises an error that names
+ * the offending input. Used by the transition functions and by the input functions.
+ */
+void
+CheckPattern(FitLayout layout, const double *v, double weight)
+{
+	for (int i = 0; i < layout_ncols[layout]; i++)
+		CheckFinite(v[i], "model input");
+	CheckFinite(weight, "weight");
+	if (weight <= 0 || weight != floor(weight))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("weight must be a positive whole number"),
+				 errdetail("The weight given was %g.", weight),
+				 errhint("Weights count the customers sharing a pattern; leave rows of weight zero out.")));
+	switch (layout)
+	{
+		case FIT_LAYOUT_RFT:
+		case FIT_LAYOUT_DISCRETE:
+			if (v[0] < 0 || v[0] != floor(v[0]))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("frequency must be a non-negative whole number"),
+						 errdetail("The frequency given was %g.", v[0])));
+			if (v[1] < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("recency must not be negative"),
+						 errdetail("The recency given was %g.", v[1])));
+			if (v[1] > v[2])
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("recency must not exceed the customer's age T"),
+						 errdetail("Recency is %g and T is %g.", v[1], v[2]),
+						 errhint("Recency and T are both measured from the customer's first purchase.")));
+			if (v[0] == 0 && v[1] != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("recency must be zero when frequency is zero"),
+						 errdetail("Frequency is 0 and recency is %g.", v[1]),
+						 errhint("Recency is the time from the first to the last repeat purchase.")));
+			if (layout == FIT_LAYOUT_DISCRETE)
+			{
+				if (v[2] < 1 || v[2] != floor(v[2]) || v[1] != floor(v[1]))
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("recency and the number of periods must be whole numbers, with at least one period"),
+							 errdetail("Recency is %g and the number of periods is %g.", v[1], v[2])));
+				if (v[0] > v[1])
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("frequency must not exceed recency in discrete-time data"),
+							 errdetail("Frequency is %g and recency is %g.", v[0], v[1]),
+							 errhint("Recency is the period of the last transaction, so at most that many periods have one.")));
+			}
+			break;
+		case FIT_LAYOUT_SPEND:
+			if (v[0] < 0 || v[0] != floor(v[0]))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("frequency must be a non-negative whole number"),
+						 errdetail("The frequency given was %g.", v[0])));
+			if (v[0] > 0 && v[1] <= 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("monetary value must be positive for customers with repeat purchases"),
+						 errdetail("Frequency is %g and the monetary value is %g.", v[0], v[1]),
+						 errhint("The Gamma-Gamma model describes positive spend; leave refunds and free orders out.")));
+			break;
+		case FIT_LAYOUT_SURVIVAL:
+			if (v[0] < 0 || v[0] != floor(v[0]))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("the number of periods must be a non-negative whole number"),
+						 errdetail("The number of periods given was %g.", v[0])));
+			if (v[1] != 0 && v[0] < 1)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("a churned customer must have churned in period 1 or later"),
+						 errdetail("The period given was %g.", v[0])));
+			break;
+	}
+}
+
+/*
+ * FitStateAppend: the shared body of the transition functions: appends one validated
+ * pattern with its weight (the optional last argument, default 1) to the state in
+ * argument 0, creating it when NULL. Modifies the state in place when called as an
+ * aggregate; otherwise works on a copy.
+ */
+static Datum
+FitStateAppend(FunctionCallInfo fcinfo, FitLayout layout, const double *values, bool skip)
+{
+	FitState   *st;
+	int			ncols = layout_ncols[layout];
+	int			nvalues = ncols;
+	double		weight = 1;
+
+	/* an optional weight follows the pattern's values */
+	if (PG_NARGS() > nvalues + 1)
+	{
+		if (PG_ARGISNULL(nvalues + 1))
+			skip = true;
+		else
+			weight = (double) PG_GETARG_INT64(nvalues + 1);
+	}
+
+	if (PG_ARGISNULL(0))
+		st = NewFitState(layout, FIT_STATE_INITIAL_ROWS);
+	else if (AggCheckCallContext(fcinfo, NULL))
+		st = (FitState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	else
+		st = (FitState *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(0));
+	if (st->layout != layout)
+		elog(ERROR, "fit_state of layout %d given to a transition of layout %d",
+			 st->layout, layout);
+
+	if (skip)
+		PG_RETURN_POINTER(st);
+	if (weight == 0)
+		PG_RETURN_POINTER(st);
+	st = AddPattern(st, values, weight, true);
+	PG_RETURN_POINTER(st);
+}
+
+/* Is any of the arguments from..to (inclusive) NULL? */
+static bool
+AnyArgNull(FunctionCallInfo fcinfo, int from, int to)
+{
+	for (int i = from; i <= to; i++)
+		if (PG_ARGISNULL(i))
+			return true;
+	return false;
+}
+
+PG_FUNCTION_INFO_V1(fit_state_rft_accum);
+/*
+ * fit_state_rft_accum(state, frequency int, recency float8, T float8 [, weight int8]):
+ * transition of bgnbd_fit, paretonbd_fit and mbgnbd_fit. Rows with a NULL input are
+ * skipped, like other aggregates skip NULLs.
+ */
+Datum
+fit_state_rft_accum(PG_FUNCTION_ARGS)
+{
+	double		v[3] = {0, 0, 0};
+	bool		skip = AnyArgNull(fcinfo, 1, 3);
+
+	if (!skip)
+	{
+		v[0] = PG_GETARG_INT32(1);
+		v[1] = PG_GETARG_FLOAT8(2);
+		v[2] = PG_GETARG_FLOAT8(3);
+	}
+	return FitStateAppend(fcinfo, FIT_LAYOUT_RFT, v, skip);
+}
+
+PG_FUNCTION_INFO_V1(fit_state_spend_accum);
+/*
+ * fit_state_spend_accum(state, frequency int, monetary_value float8 [, weight int8]):
+ * transition of gammagamma_fit. Customers without repeat purchases (frequency 0) carry no
+ * information about spend per transaction and are skipped, as in the literature.
+ */
+Datum
+fit_state_spend_accum(PG_FUNCTION_ARGS)
+{
+	double		v[2] = {0, 0};
+	bool		skip = AnyArgNull(fcinfo, 1, 2);
+
+	if (!skip)
+	{
+		v[0] = PG_GETARG_INT32(1);
+		v[1] = PG_GETARG_FLOAT8(2);
+		if (v[0] == 0)
+		{
+			CheckPattern(FIT_LAYOUT_SPEND, v, 1);
+			skip = true;
+		}
+	}
+	return FitStateAppend(fcinfo, FIT_LAYOUT_SPEND, v, skip);
+}
+
+PG_FUNCTION_INFO_V1(fit_state_survival_accum);
+/*
+ * fit_state_survival_accum(state, periods int, churned bool [, weight int8]): transition
+ * of sbg_fit. A churned customer was lost in period `periods` (1, 2, ...); an active one
+ * has survived `periods` periods so far.
+ */
+Datum
+fit_state_survival_accum(PG_FUNCTION_ARGS)
+{
+	double		v[2] = {0, 0};
+	bool		skip = AnyArgNull(fcinfo, 1, 2);
+
+	if (!skip)
+	{
+		v[0] = PG_GETARG_INT32(1);
+		v[1] = PG_GETARG_BOOL(2) ? 1 : 0;
+	}
+	return FitStateAppend(fcinfo, FIT_LAYOUT_SURVIVAL, v, skip);
+}
+
+PG_FUNCTION_INFO_V1(fit_state_discrete_accum);
+/*
+ * fit_state_discrete_accum(state, frequency int, recency int, periods int
+ * [, weight int8]): transition of bgbb_fit (discrete-time transaction opportunities).
+ */
+Datum
+fit_state_discrete_accum(PG_FUNCTION_ARGS)
+{
+	double		v[3] = {0, 0, 0};
+	bool		skip = AnyArgNull(fcinfo, 1, 3);
+
+	if (!skip)
+	{
+		v[0] = PG_GETARG_INT32(1);
+		v[1] = PG_GETARG_INT32(2);
+		v[2] = PG_GETARG_INT32(3);
+	}
+	return FitStateAppend(fcinfo, FIT_LAYOUT_DISCRETE, v, skip);
+}
+
+PG_FUNCTION_INFO_V1(fit_state_combine);
+/*
+ * fit_state_combine(a, b): the combine function of every fitting aggregate: the patterns
+ * of both states. Modifies a in place when called as an aggregate.
+ */
+Datum
+fit_state_combine(PG_FUNCTION_ARGS)
+{
+	FitState   *a;
+	FitState   *b;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	b = (FitState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
+	if (PG_ARGISNULL(0))
+		PG_RETURN_POINTER(PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(1)));
+	if (AggCheckCallContext(fcinfo, NULL))
+		a = (FitState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	else
+		a = (FitState *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(0));
+	if (a->layout != b->layout)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("cannot combine fit_state values of layouts \"%s\" and \"%s\"",
+						layout_names[a->layout], layout_names[b->layout])));
+	for (int i = 0; i < b->npatterns; i++)
+		a = AddPattern(a, FIT_ROW(b, i), FIT_ROW(b, i)[b->ncols], false);
+	PG_RETURN_POINTER(a);
+}
+
+/*
+ * FitStateCopyCompact: a compacted (sorted, distinct) copy of the state in d, checked to
+ * be of the given layout (0 accepts any), in the current memory context.
+ */
+FitState *
+FitStateCopyCompact(Datum d, FitLayout layout)
+{
+	FitState   *st = (FitState *) PG_DETOAST_DATUM_COPY(d);
+
+	if (layout != 0 && st->layout != layout)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("fit_state of layout \"%s\" cannot be used here", layout_names[st->layout]),
+				 errdetail("This model is fitted to \"%s\" data.", layout_names[layout])));
+	CompactFitState(st);
+	return st;
+}
+
+/* CompareDoubles: qsort comparator for doubles. */
+static int
+CompareDoubles(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * IndexColumn: builds the distinct values of column c of the data and each row's
+ * position among them (see FitData).
+ */
+static void
+IndexColumn(FitData *data, int c)
+{
+	int			n = data->npatterns;
+	int			width = data->ncols + 1;
+	double	   *values = palloc(sizeof(double) * n);
+	int32	   *index = palloc(sizeof(int32) * n);
+	int			nd = 0;
+
+	for (int i = 0; i < n; i++)
+		values[i] = data->rows[(size_t) i * width + c];
+	qsort(values, n, sizeof(double), CompareDoubles);
+	for (int i = 0; i < n; i++)
+		if (nd == 0 || values[nd - 1] != values[i])
+			values[nd++] = values[i];
+	for (int i = 0; i < n; i++)
+	{
+		double		v = data->rows[(size_t) i * width + c];
+		int			lo = 0,
+					hi = nd - 1;
+
+		while (lo < hi)
+		{
+			int			mid = (lo + hi) / 2;
+
+			if (values[mid] < v)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		index[i] = lo;
+	}
+	data->distinct[c] = values;
+	data->index[c] = index;
+	data->ndistinct[c] = nd;
+}
+
+/*
+ * FitDataFromState: describes a compacted state's patterns for the optimiser, with the
+ * lookup tables its layout's likelihoods use.
+ */
+void
+FitDataFromState(const FitState *st, FitData *data)
+{
+	int			scratch = 0;
+
+	memset(data, 0, sizeof(FitData));
+	data->rows = st->rows;
+	data->npatterns = st->npatterns;
+	data->ncols = st->ncols;
+	for (int i = 0; i < st->npatterns; i++)
+	{
+		const double *row = FIT_ROW(st, i);
+
+		data->total_weight += row[st->ncols];
+		for (int c = 0; c < st->ncols; c++)
+			data->max_value[c] = Max(data->max_value[c], row[c]);
+	}
+	if (st->layout == FIT_LAYOUT_RFT && st->npatterns > 0)
+	{
+		/* recency and T: the BG/NBD family needs log(alpha + value) of each */
+		IndexColumn(data, 1);
+		IndexColumn(data, 2);
+		scratch = data->ndistinct[1] + data->ndistinct[2];
+	}
+	if (st->layout == FIT_LAYOUT_SPEND && st->npatterns > 0)
+	{
+		double	   *logs = palloc(sizeof(double) * st->npatterns);
+
+		for (int i = 0; i < st->npatterns; i++)
+			logs[i] = FIT_ROW(st, i)[1] > 0 ? log(FIT_ROW(st, i)[1]) : 0;
+		data->logcol1 = logs;
+	}
+	data->scratch = palloc(sizeof(double) * Max(scratch, 1));
+}
+
+PG_FUNCTION_INFO_V1(fit_state_in);
+/* fit_state_in: text input, "<layout>:v,v,...,weight;v,v,...,weight;..." */
+Datum
+fit_state_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	char	   *colon = strchr(str, ':');
+	char	   *p;
+	FitLayout	layout = 0;
+	FitState   *st;
+
+	if (colon != NULL)
+		for (int l = FIT_LAYOUT_RFT; l <= FIT_LAYOUT_DISCRETE; l++)
+			if (strlen(layout_names[l]) == (size_t) (colon - str) &&
+				strncmp(str, layout_names[l], colon - str) == 0)
+				layout = l;
+	if (layout == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type fit_state: \"%s\"", str),
+				 errdetail("The value must start with a layout name (rft, spend, survival or discrete) and a colon.")));
+
+	st = NewFitState(layout, FIT_STATE_INITIAL_ROWS);
+	p = colon + 1;
+	while (*p != '\0')
+	{
+		double		v[CLV_MAX_COLS + 1];
+		int			ncols = st->ncols;
+
+		for (int i = 0; i <= ncols; i++)
+		{
+			char	   *end;
+
+			errno = 0;
+			v[i] = strtod(p, &end);
+			if (end == p || errno == ERANGE ||
+				(*end != (i == ncols ? ';' : ',') && !(i == ncols && *end == '\0')))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						 errmsg("invalid input syntax for type fit_state: \"%s\"", str),
+						 errdetail("Each pattern is %d numbers separated by commas, the last one its weight, and patterns are separated by semicolons.",
+								   ncols + 1)));
+			p = end;
+			if (*p != '\0')
+				p++;
+		}
+		CheckPattern(layout, v, v[ncols]);
+		st = AddPattern(st, v, v[ncols], false);
+	}
+	CompactFitState(st);
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(fit_state_out);
+/* fit_state_out: canonical text output (patterns sorted and distinct). */
+Datum
+fit_state_out(PG_FUNCTION_ARGS)
+{
+	FitState   *st = FitStateCopyCompact(PG_GETARG_DATUM(0), 0);
+	StringInfoData buf;
+	char		num[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%s:", layout_names[st->layout]);
+	for (int i = 0; i < st->npatterns; i++)
+	{
+		const double *row = FIT_ROW(st, i);
+
+		if (i > 0)
+			appendStringInfoChar(&buf, ';');
+		for (int c = 0; c <= st->ncols; c++)
+		{
+			if (c > 0)
+				appendStringInfoChar(&buf, ',');
+			double_to_shortest_decimal_buf(row[c], num);
+			appendStringInfoString(&buf, num);
+		}
+	}
+	PG_RETURN_CSTRING(buf.data);
+}
+
+PG_FUNCTION_INFO_V1(fit_state_send);
+/* fit_state_send: binary output: layout, pattern count, then the values as float8. */
+Datum
+fit_state_send(PG_FUNCTION_ARGS)
+{
+	FitState   *st = FitStateCopyCompact(PG_GETARG_DATUM(0), 0);
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, st->layout);
+	pq_sendint32(&buf, st->npatterns);
+	for (int i = 0; i < st->npatterns; i++)
+		for (int c = 0; c <= st->ncols; c++)
+			pq_sendfloat8(&buf, FIT_ROW(st, i)[c]);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(fit_state_recv);
+/* fit_state_recv: binary input, validated like the text input. */
+Datum
+fit_state_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	int			layout = pq_getmsgbyte(buf);
+	int			n;
+	FitState   *st;
+
+	if (layout < FIT_LAYOUT_RFT || layout > FIT_LAYOUT_DISCRETE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid layout %d in external fit_state value", layout)));
+	n = pq_getmsgint(buf, 4);
+	if (n < 0 || n > FIT_STATE_MAX_ROWS ||
+		(Size) n * (layout_ncols[layout] + 1) * sizeof(double) > (Size) (buf->len - buf->cursor))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid pattern count %d in external fit_state value", n)));
+	st = NewFitState(layout, FIT_STATE_INITIAL_ROWS);
+	for (int i = 0; i < n; i++)
+	{
+		double		row[CLV_MAX_COLS + 1];
+
+		for (int c = 0; c <= layout_ncols[layout]; c++)
+			row[c] = pq_getmsgfloat8(buf);
+		CheckPattern(layout, row, row[layout_ncols[layout]]);
+		st = AddPattern(st, row, row[layout_ncols[layout]], false);
+	}
+	CompactFitState(st);
+	PG_RETURN_POINTER(st);
+}
+
+/*
+ * FitFinal: the shared body of the final functions: fits `spec` to the state in argument 0
+ * and returns the model as the function's composite result type, laid out as
+ * (parameters..., log_likelihood, converged, status, iterations, customers, patterns,
+ * standard errors...).
+ */
+Datum
+FitFinal(FunctionCallInfo fcinfo, const ModelSpec *spec)
+{
+	FitState   *st = FitStateCopyCompact(PG_GETARG_DATUM(0), spec->layout);
+	FitData		data;
+	FitResult	res;
+	TupleDesc	tupdesc;
+	Datum		values[2 * CLV_MAX_PARAMS + 6];
+	bool		nulls[2 * CLV_MAX_PARAMS + 6];
+	int			k = spec->nparams;
+	int			a = 0;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (tupdesc->natts != 2 * k + 6)
+		elog(ERROR, "model type has %d attributes, expected %d", tupdesc->natts, 2 * k + 6);
+
+	FitDataFromState(st, &data);
+	if (data.npatterns == 0)
+		PG_RETURN_NULL();
+	FitModel(spec, &data, &res);
+
+	memset(nulls, 0, sizeof(nulls));
+	for (int i = 0; i < k; i++)
+	{
+		values[a] = Float8GetDatum(res.params[i]);
+		nulls[a++] = isnan(res.params[i]);
+	}
+	values[a] = Float8GetDatum(res.log_likelihood);
+	nulls[a++] = isnan(res.log_likelihood);
+	values[a++] = BoolGetDatum(res.converged);
+	values[a++] = CStringGetTextDatum(res.status);
+	values[a++] = Int32GetDatum(res.iterations);
+	values[a++] = Int64GetDatum((int64) data.total_weight);
+	values[a++] = Int32GetDatum(data.npatterns);
+	for (int i = 0; i < k; i++)
+	{
+		values[a] = Float8GetDatum(res.se[i]);
+		nulls[a++] = isnan(res.se[i]);
+	}
+	tupdesc = BlessTupleDesc(tupdesc);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# CLV benchmark: prints the time of each step and the ratios the CLV issue asks about, all
+# measured in one run on one throwaway cluster (build/bench-cluster, port $PGR_PORT, default
+# 55511). Asserts nothing about wall time.
+#
+#   A. The CDNOW sample's raw orders tiled 100 times (691,900 orders, 235,700 customers):
+#      building their RFM rows with rfm_agg, then fitting BG/NBD and Gamma-Gamma to them.
+#   B. About 10M raw orders for 1M customers (test/bench/clv_gen_orders.sql, which follows the
+#      BG/NBD story; the shared gen_orders.sql gives every customer about the same dropout
+#      probability per purchase, where BG/NBD's a and b are not identified): raw orders ->
+#      RFM in whole weeks -> BG/NBD and Gamma-Gamma fits -> 12-month CLV per customer, against
+#      the plain SELECT customer_id, count(*), sum(amount) FROM orders GROUP BY 1.
+#
+# Usage: test/bench/clv_bench.sh [customers]   (default 1000000 for part B; 0 skips it)
+set -euo pipefail
+. "$(dirname "$0")/../../scripts/lib.sh"
+cd "$ROOT"
+CUSTOMERS=${1:-1000000}
+export PGR_PORT=${PGR_PORT:-55511}
+
+need_packages
+build
+private_install
+start_cluster bench-cluster
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c 'CREATE EXTENSION pg_retention'
+
+# run_timed LABEL SQL: runs SQL and prints (and remembers in T_<label>) its time in ms.
+run_timed() {
+	local label=$1 sql=$2 start end
+	start=$(date +%s%N)
+	psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "$sql" >/dev/null
+	end=$(date +%s%N)
+	printf -v "T_$label" '%d' $(((end - start) / 1000000))
+	printf '%-58s %8d ms\n' "$label" $(((end - start) / 1000000))
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+say "A. CDNOW sample x 100"
+tr -d '\r' <test/data/CDNOW_sample.txt | awk '{ print $2 "," $3 "," $5 }' |
+	psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "
+		CREATE TABLE cdnow_sample (id int, d text, amount numeric(10,2));
+		COPY cdnow_sample FROM stdin WITH (FORMAT csv)"
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "
+	CREATE TABLE tiled_orders AS
+	SELECT id + 10000 * g AS customer_id, to_date(d, 'YYYYMMDD') AS ordered_on, amount
+	FROM cdnow_sample, generate_series(0, 99) g;
+	ANALYZE tiled_orders;
+	SELECT count(*) AS orders, count(DISTINCT customer_id) AS customers FROM tiled_orders"
+run_timed rfm_from_raw_orders "CREATE TABLE tiled_rfm AS
+	SELECT customer_id, (r).frequency, (r).recency, (r).t, (r).monetary_value
+	FROM (SELECT customer_id, retention.rfm_agg(ordered_on, amount, '1997-09-30', 'week') AS r
+	      FROM tiled_orders GROUP BY customer_id) s"
+run_timed fit_bgnbd_and_gammagamma "CREATE TABLE tiled_models AS
+	SELECT retention.bgnbd_fit(frequency, recency, t) AS bg,
+	       retention.gammagamma_fit(frequency, monetary_value) AS gg FROM tiled_rfm"
+run_timed fit_bgnbd_only "SELECT retention.bgnbd_fit(frequency, recency, t) FROM tiled_rfm"
+# the same fits without parallel workers: launching them costs more than they save here
+run_timed fit_both_serial "SET max_parallel_workers_per_gather = 0;
+	SELECT retention.bgnbd_fit(frequency, recency, t), retention.gammagamma_fit(frequency, monetary_value) FROM tiled_rfm"
+psql -X -d postgres -c "SELECT (bg).customers, (bg).patterns, round((bg).r::numeric, 3) AS r,
+	round((bg).alpha::numeric, 3) AS alpha, round((bg).a::numeric, 3) AS a, round((bg).b::numeric, 3) AS b,
+	round((gg).p::numeric, 2) AS p, round((gg).q::numeric, 2) AS q, round((gg).gamma::numeric, 2) AS gamma
+	FROM tiled_models"
+echo "fit / RFM build ratio: $(ratio "$T_fit_bgnbd_and_gammagamma" "$T_rfm_from_raw_orders"), serial fits: $(ratio "$T_fit_both_serial" "$T_rfm_from_raw_orders") (issue: < 0.10)"
+
+if [ "$CUSTOMERS" -gt 0 ]; then
+	say "B. raw orders for $CUSTOMERS customers (test/bench/clv_gen_orders.sql)"
+	psql -X -q -v ON_ERROR_STOP=1 -v customers="$CUSTOMERS" -d postgres -f test/bench/clv_gen_orders.sql
+	psql -X -q -d postgres -c "VACUUM ANALYZE orders" -c "SELECT count(*) AS orders FROM orders"
+	run_timed baseline_group_by "CREATE UNLOGGED TABLE baseline AS
+		SELECT customer_id, count(*), sum(amount) FROM orders GROUP BY 1"
+	run_timed pipeline_total "CREATE UNLOGGED TABLE rfm AS
+		SELECT customer_id, (r).frequency, (r).recency, (r).t, (r).monetary_value
+		FROM (SELECT customer_id, retention.rfm_agg(ordered_at::date, amount, '2026-01-01', 'week', 'week') AS r
+		      FROM orders GROUP BY customer_id) s;
+		CREATE UNLOGGED TABLE models AS
+		SELECT retention.bgnbd_fit(frequency, recency, t) AS bg,
+		       retention.gammagamma_fit(frequency, monetary_value) AS gg FROM rfm;
+		CREATE UNLOGGED TABLE clv AS
+		SELECT customer_id, retention.clv(bg, gg, frequency, recency, t, monetary_value, 12, 0.01, 4.345) AS clv
+		FROM rfm, models"
+	# the same pipeline step by step, for the breakdown (each step in its own session)
+	run_timed step_rfm "CREATE UNLOGGED TABLE rfm2 AS
+		SELECT customer_id, (r).frequency, (r).recency, (r).t, (r).monetary_value
+		FROM (SELECT customer_id, retention.rfm_agg(ordered_at::date, amount, '2026-01-01', 'week', 'week') AS r
+		      FROM orders GROUP BY customer_id) s"
+	run_timed step_fits "CREATE UNLOGGED TABLE models2 AS
+		SELECT retention.bgnbd_fit(frequency, recency, t) AS bg,
+		       retention.gammagamma_fit(frequency, monetary_value) AS gg FROM rfm2"
+	run_timed step_clv "CREATE UNLOGGED TABLE clv2 AS
+		SELECT customer_id, retention.clv(bg, gg, frequency, recency, t, monetary_value, 12, 0.01, 4.345) AS clv
+		FROM rfm2, models2"
+	psql -X -d postgres -c "SELECT (bg).customers, (bg).patterns, (bg).converged, (gg).converged AS gg_converged,
+		round((bg).r::numeric, 3) AS r, round((bg).alpha::numeric, 3) AS alpha,
+		round((bg).a::numeric, 3) AS a, round((bg).b::numeric, 3) AS b FROM models2"
+	echo "pipeline / GROUP BY ratio: $(ratio "$T_pipeline_total" "$T_baseline_group_by") (issue: <= 3)"
+fi
+stop_cluster
