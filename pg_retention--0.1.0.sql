@@ -567,3 +567,415 @@ CREATE AGGREGATE retention.activity_map_agg(customer_id bigint, period retention
 	COMBINEFUNC = retention.activity_map_combine, PARALLEL = SAFE);
 COMMENT ON AGGREGATE retention.activity_map_agg(bigint, retention.customer_period, numeric) IS
 	'the one-pass aggregates'' state itself: every customer''s activity from order rows (for inspection and transport)';
+
+-- ---------------------------------------------------------------------------------------
+-- Customer lifetime value: formulas, RFM summaries, fitted BTYD / sBG models, scoring.
+-- Reference: docs/clv.md.
+-- ---------------------------------------------------------------------------------------
+
+-- The state of the model-fitting aggregates: distinct data patterns with weights.
+CREATE TYPE retention.fit_state;
+
+CREATE FUNCTION retention.fit_state_in(cstring) RETURNS retention.fit_state
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.fit_state_out(retention.fit_state) RETURNS cstring
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.fit_state_recv(internal) RETURNS retention.fit_state
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.fit_state_send(retention.fit_state) RETURNS bytea
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE retention.fit_state (
+	INPUT = retention.fit_state_in,
+	OUTPUT = retention.fit_state_out,
+	RECEIVE = retention.fit_state_recv,
+	SEND = retention.fit_state_send,
+	INTERNALLENGTH = VARIABLE,
+	ALIGNMENT = double,
+	STORAGE = extended
+);
+COMMENT ON TYPE retention.fit_state IS
+	'state of the model-fitting aggregates: distinct data patterns and their weights (text form "layout:v,...,weight;...")';
+COMMENT ON FUNCTION retention.fit_state_in(cstring) IS 'text input of fit_state';
+COMMENT ON FUNCTION retention.fit_state_out(retention.fit_state) IS 'canonical text output of fit_state';
+COMMENT ON FUNCTION retention.fit_state_recv(internal) IS 'binary input of fit_state';
+COMMENT ON FUNCTION retention.fit_state_send(retention.fit_state) IS 'binary output of fit_state';
+
+CREATE FUNCTION retention.fit_state_rft_accum(retention.fit_state, integer, float8, float8)
+RETURNS retention.fit_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.fit_state_rft_accum(retention.fit_state, integer, float8, float8, bigint)
+RETURNS retention.fit_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.fit_state_spend_accum(retention.fit_state, integer, float8)
+RETURNS retention.fit_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.fit_state_spend_accum(retention.fit_state, integer, float8, bigint)
+RETURNS retention.fit_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.fit_state_survival_accum(retention.fit_state, integer, boolean)
+RETURNS retention.fit_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.fit_state_survival_accum(retention.fit_state, integer, boolean, bigint)
+RETURNS retention.fit_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.fit_state_discrete_accum(retention.fit_state, integer, integer, integer)
+RETURNS retention.fit_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.fit_state_discrete_accum(retention.fit_state, integer, integer, integer, bigint)
+RETURNS retention.fit_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.fit_state_combine(retention.fit_state, retention.fit_state)
+RETURNS retention.fit_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION retention.fit_state_rft_accum(retention.fit_state, integer, float8, float8) IS
+	'transition of bgnbd_fit, paretonbd_fit and mbgnbd_fit';
+COMMENT ON FUNCTION retention.fit_state_rft_accum(retention.fit_state, integer, float8, float8, bigint) IS
+	'transition of bgnbd_fit, paretonbd_fit and mbgnbd_fit with a pattern weight';
+COMMENT ON FUNCTION retention.fit_state_spend_accum(retention.fit_state, integer, float8) IS
+	'transition of gammagamma_fit';
+COMMENT ON FUNCTION retention.fit_state_spend_accum(retention.fit_state, integer, float8, bigint) IS
+	'transition of gammagamma_fit with a pattern weight';
+COMMENT ON FUNCTION retention.fit_state_survival_accum(retention.fit_state, integer, boolean) IS
+	'transition of sbg_fit';
+COMMENT ON FUNCTION retention.fit_state_survival_accum(retention.fit_state, integer, boolean, bigint) IS
+	'transition of sbg_fit with a pattern weight';
+COMMENT ON FUNCTION retention.fit_state_discrete_accum(retention.fit_state, integer, integer, integer) IS
+	'transition of bgbb_fit';
+COMMENT ON FUNCTION retention.fit_state_discrete_accum(retention.fit_state, integer, integer, integer, bigint) IS
+	'transition of bgbb_fit with a pattern weight';
+COMMENT ON FUNCTION retention.fit_state_combine(retention.fit_state, retention.fit_state) IS
+	'combine function of the model-fitting aggregates';
+
+-- Fitted models: parameters, fit statistics, standard errors.
+CREATE TYPE retention.bgnbd_model AS (
+	r float8, alpha float8, a float8, b float8,
+	log_likelihood float8, converged boolean, status text, iterations integer,
+	customers bigint, patterns integer,
+	se_r float8, se_alpha float8, se_a float8, se_b float8);
+CREATE TYPE retention.paretonbd_model AS (
+	r float8, alpha float8, s float8, beta float8,
+	log_likelihood float8, converged boolean, status text, iterations integer,
+	customers bigint, patterns integer,
+	se_r float8, se_alpha float8, se_s float8, se_beta float8);
+CREATE TYPE retention.mbgnbd_model AS (
+	r float8, alpha float8, a float8, b float8,
+	log_likelihood float8, converged boolean, status text, iterations integer,
+	customers bigint, patterns integer,
+	se_r float8, se_alpha float8, se_a float8, se_b float8);
+CREATE TYPE retention.bgbb_model AS (
+	alpha float8, beta float8, gamma float8, delta float8,
+	log_likelihood float8, converged boolean, status text, iterations integer,
+	customers bigint, patterns integer,
+	se_alpha float8, se_beta float8, se_gamma float8, se_delta float8);
+CREATE TYPE retention.gammagamma_model AS (
+	p float8, q float8, gamma float8,
+	log_likelihood float8, converged boolean, status text, iterations integer,
+	customers bigint, patterns integer,
+	se_p float8, se_q float8, se_gamma float8);
+CREATE TYPE retention.sbg_model AS (
+	alpha float8, beta float8,
+	log_likelihood float8, converged boolean, status text, iterations integer,
+	customers bigint, patterns integer,
+	se_alpha float8, se_beta float8);
+COMMENT ON TYPE retention.bgnbd_model IS 'fitted BG/NBD model (Fader, Hardie & Lee 2005): r, alpha, a, b and fit statistics';
+COMMENT ON TYPE retention.paretonbd_model IS 'fitted Pareto/NBD model (Schmittlein et al. 1987): r, alpha, s, beta and fit statistics';
+COMMENT ON TYPE retention.mbgnbd_model IS 'fitted MBG/NBD model (Batislam et al. 2007): r, alpha, a, b and fit statistics';
+COMMENT ON TYPE retention.bgbb_model IS 'fitted BG/BB model (Fader, Hardie & Shang 2010): alpha, beta, gamma, delta and fit statistics';
+COMMENT ON TYPE retention.gammagamma_model IS 'fitted Gamma-Gamma spend model (Fader, Hardie & Lee 2005): p, q, gamma and fit statistics';
+COMMENT ON TYPE retention.sbg_model IS 'fitted shifted-beta-geometric model (Fader & Hardie 2007): alpha, beta and fit statistics';
+
+CREATE FUNCTION retention.bgnbd_fit_final(retention.fit_state) RETURNS retention.bgnbd_model
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.paretonbd_fit_final(retention.fit_state) RETURNS retention.paretonbd_model
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.mbgnbd_fit_final(retention.fit_state) RETURNS retention.mbgnbd_model
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.bgbb_fit_final(retention.fit_state) RETURNS retention.bgbb_model
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.gammagamma_fit_final(retention.fit_state) RETURNS retention.gammagamma_model
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.sbg_fit_final(retention.fit_state) RETURNS retention.sbg_model
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.bgnbd_fit_final(retention.fit_state) IS 'fits a BG/NBD model to a fit_state (final function of bgnbd_fit)';
+COMMENT ON FUNCTION retention.paretonbd_fit_final(retention.fit_state) IS 'fits a Pareto/NBD model to a fit_state (final function of paretonbd_fit)';
+COMMENT ON FUNCTION retention.mbgnbd_fit_final(retention.fit_state) IS 'fits an MBG/NBD model to a fit_state (final function of mbgnbd_fit)';
+COMMENT ON FUNCTION retention.bgbb_fit_final(retention.fit_state) IS 'fits a BG/BB model to a fit_state (final function of bgbb_fit)';
+COMMENT ON FUNCTION retention.gammagamma_fit_final(retention.fit_state) IS 'fits a Gamma-Gamma model to a fit_state (final function of gammagamma_fit)';
+COMMENT ON FUNCTION retention.sbg_fit_final(retention.fit_state) IS 'fits an sBG model to a fit_state (final function of sbg_fit)';
+
+CREATE AGGREGATE retention.bgnbd_fit(frequency integer, recency float8, t float8) (
+	SFUNC = retention.fit_state_rft_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, FINALFUNC = retention.bgnbd_fit_final,
+	PARALLEL = SAFE);
+CREATE AGGREGATE retention.bgnbd_fit(frequency integer, recency float8, t float8, weight bigint) (
+	SFUNC = retention.fit_state_rft_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, FINALFUNC = retention.bgnbd_fit_final,
+	PARALLEL = SAFE);
+CREATE AGGREGATE retention.paretonbd_fit(frequency integer, recency float8, t float8) (
+	SFUNC = retention.fit_state_rft_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, FINALFUNC = retention.paretonbd_fit_final,
+	PARALLEL = SAFE);
+CREATE AGGREGATE retention.paretonbd_fit(frequency integer, recency float8, t float8, weight bigint) (
+	SFUNC = retention.fit_state_rft_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, FINALFUNC = retention.paretonbd_fit_final,
+	PARALLEL = SAFE);
+CREATE AGGREGATE retention.mbgnbd_fit(frequency integer, recency float8, t float8) (
+	SFUNC = retention.fit_state_rft_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, FINALFUNC = retention.mbgnbd_fit_final,
+	PARALLEL = SAFE);
+CREATE AGGREGATE retention.mbgnbd_fit(frequency integer, recency float8, t float8, weight bigint) (
+	SFUNC = retention.fit_state_rft_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, FINALFUNC = retention.mbgnbd_fit_final,
+	PARALLEL = SAFE);
+CREATE AGGREGATE retention.bgbb_fit(frequency integer, recency integer, periods integer) (
+	SFUNC = retention.fit_state_discrete_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, FINALFUNC = retention.bgbb_fit_final,
+	PARALLEL = SAFE);
+CREATE AGGREGATE retention.bgbb_fit(frequency integer, recency integer, periods integer, weight bigint) (
+	SFUNC = retention.fit_state_discrete_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, FINALFUNC = retention.bgbb_fit_final,
+	PARALLEL = SAFE);
+CREATE AGGREGATE retention.gammagamma_fit(frequency integer, monetary_value float8) (
+	SFUNC = retention.fit_state_spend_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, FINALFUNC = retention.gammagamma_fit_final,
+	PARALLEL = SAFE);
+CREATE AGGREGATE retention.gammagamma_fit(frequency integer, monetary_value float8, weight bigint) (
+	SFUNC = retention.fit_state_spend_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, FINALFUNC = retention.gammagamma_fit_final,
+	PARALLEL = SAFE);
+CREATE AGGREGATE retention.sbg_fit(periods integer, churned boolean) (
+	SFUNC = retention.fit_state_survival_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, FINALFUNC = retention.sbg_fit_final,
+	PARALLEL = SAFE);
+CREATE AGGREGATE retention.sbg_fit(periods integer, churned boolean, weight bigint) (
+	SFUNC = retention.fit_state_survival_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, FINALFUNC = retention.sbg_fit_final,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.bgnbd_fit(integer, float8, float8) IS
+	'fits a BG/NBD model by maximum likelihood to (frequency, recency, T) rows, one per customer';
+COMMENT ON AGGREGATE retention.bgnbd_fit(integer, float8, float8, bigint) IS
+	'fits a BG/NBD model to (frequency, recency, T) patterns with weights (customers per pattern)';
+COMMENT ON AGGREGATE retention.paretonbd_fit(integer, float8, float8) IS
+	'fits a Pareto/NBD model by maximum likelihood to (frequency, recency, T) rows, one per customer';
+COMMENT ON AGGREGATE retention.paretonbd_fit(integer, float8, float8, bigint) IS
+	'fits a Pareto/NBD model to (frequency, recency, T) patterns with weights';
+COMMENT ON AGGREGATE retention.mbgnbd_fit(integer, float8, float8) IS
+	'fits an MBG/NBD model by maximum likelihood to (frequency, recency, T) rows, one per customer';
+COMMENT ON AGGREGATE retention.mbgnbd_fit(integer, float8, float8, bigint) IS
+	'fits an MBG/NBD model to (frequency, recency, T) patterns with weights';
+COMMENT ON AGGREGATE retention.bgbb_fit(integer, integer, integer) IS
+	'fits a BG/BB model to discrete-time (frequency, recency, periods) rows, one per customer';
+COMMENT ON AGGREGATE retention.bgbb_fit(integer, integer, integer, bigint) IS
+	'fits a BG/BB model to discrete-time (frequency, recency, periods) patterns with weights';
+COMMENT ON AGGREGATE retention.gammagamma_fit(integer, float8) IS
+	'fits a Gamma-Gamma spend model to (frequency, mean repeat-purchase value) rows; frequency 0 rows are skipped';
+COMMENT ON AGGREGATE retention.gammagamma_fit(integer, float8, bigint) IS
+	'fits a Gamma-Gamma spend model to (frequency, mean value) patterns with weights';
+COMMENT ON AGGREGATE retention.sbg_fit(integer, boolean) IS
+	'fits a shifted-beta-geometric churn model to (periods, churned) rows, one per customer';
+COMMENT ON AGGREGATE retention.sbg_fit(integer, boolean, bigint) IS
+	'fits a shifted-beta-geometric churn model to (periods, churned) patterns with weights, e.g. a survival table';
+
+-- Scoring.
+CREATE FUNCTION retention.expected_purchases(model retention.bgnbd_model, t float8, frequency integer, recency float8, "T" float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'bgnbd_expected_purchases' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.expected_purchases(model retention.paretonbd_model, t float8, frequency integer, recency float8, "T" float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'paretonbd_expected_purchases' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.expected_purchases(model retention.mbgnbd_model, t float8, frequency integer, recency float8, "T" float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'mbgnbd_expected_purchases' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.expected_purchases(model retention.bgnbd_model, t float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'bgnbd_expected_purchases_new' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.expected_purchases(model retention.bgbb_model, future_periods integer, frequency integer, recency integer, periods integer)
+RETURNS float8 AS 'MODULE_PATHNAME', 'bgbb_expected_purchases' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.p_alive(model retention.bgnbd_model, frequency integer, recency float8, "T" float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'bgnbd_p_alive' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.p_alive(model retention.paretonbd_model, frequency integer, recency float8, "T" float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'paretonbd_p_alive' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.p_alive(model retention.mbgnbd_model, frequency integer, recency float8, "T" float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'mbgnbd_p_alive' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.p_alive(model retention.bgbb_model, frequency integer, recency integer, periods integer)
+RETURNS float8 AS 'MODULE_PATHNAME', 'bgbb_p_alive' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.prob_purchases(model retention.bgnbd_model, n integer, t float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'bgnbd_prob_purchases' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.expected_spend(model retention.gammagamma_model, frequency integer, monetary_value float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'gammagamma_expected_spend' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.clv(model retention.bgnbd_model, spend retention.gammagamma_model,
+	frequency integer, recency float8, "T" float8, monetary_value float8,
+	periods integer, discount_rate float8, period_length float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'bgnbd_clv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.clv(model retention.paretonbd_model, spend retention.gammagamma_model,
+	frequency integer, recency float8, "T" float8, monetary_value float8,
+	periods integer, discount_rate float8, period_length float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'paretonbd_clv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.clv(model retention.mbgnbd_model, spend retention.gammagamma_model,
+	frequency integer, recency float8, "T" float8, monetary_value float8,
+	periods integer, discount_rate float8, period_length float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'mbgnbd_clv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.sbg_survival(model retention.sbg_model, t integer)
+RETURNS float8 AS 'MODULE_PATHNAME', 'sbg_survival' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.sbg_retention(model retention.sbg_model, t integer)
+RETURNS float8 AS 'MODULE_PATHNAME', 'sbg_retention' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.sbg_derl(model retention.sbg_model, discount_rate float8, renewals integer DEFAULT 0)
+RETURNS float8 AS 'MODULE_PATHNAME', 'sbg_derl' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION retention.expected_purchases(retention.bgnbd_model, float8, integer, float8, float8) IS
+	'BG/NBD: expected purchases in the next t time units of a customer with (frequency, recency, T)';
+COMMENT ON FUNCTION retention.expected_purchases(retention.paretonbd_model, float8, integer, float8, float8) IS
+	'Pareto/NBD: expected purchases in the next t time units of a customer with (frequency, recency, T)';
+COMMENT ON FUNCTION retention.expected_purchases(retention.mbgnbd_model, float8, integer, float8, float8) IS
+	'MBG/NBD: expected purchases in the next t time units of a customer with (frequency, recency, T)';
+COMMENT ON FUNCTION retention.expected_purchases(retention.bgnbd_model, float8) IS
+	'BG/NBD: expected repeat purchases of a new customer in their first t time units';
+COMMENT ON FUNCTION retention.expected_purchases(retention.bgbb_model, integer, integer, integer, integer) IS
+	'BG/BB: expected transactions in the next future_periods opportunities of a customer with (frequency, recency, periods)';
+COMMENT ON FUNCTION retention.p_alive(retention.bgnbd_model, integer, float8, float8) IS
+	'BG/NBD: probability that a customer with (frequency, recency, T) is still alive at T';
+COMMENT ON FUNCTION retention.p_alive(retention.paretonbd_model, integer, float8, float8) IS
+	'Pareto/NBD: probability that a customer with (frequency, recency, T) is still alive at T';
+COMMENT ON FUNCTION retention.p_alive(retention.mbgnbd_model, integer, float8, float8) IS
+	'MBG/NBD: probability that a customer with (frequency, recency, T) is still alive at T';
+COMMENT ON FUNCTION retention.p_alive(retention.bgbb_model, integer, integer, integer) IS
+	'BG/BB: probability that a customer with (frequency, recency, periods) is still alive after the last period';
+COMMENT ON FUNCTION retention.prob_purchases(retention.bgnbd_model, integer, float8) IS
+	'BG/NBD: P(X(t) = n), probability that a new customer makes exactly n repeat purchases in t time units';
+COMMENT ON FUNCTION retention.expected_spend(retention.gammagamma_model, integer, float8) IS
+	'Gamma-Gamma: conditional expected value per transaction of a customer with (frequency, mean repeat value)';
+COMMENT ON FUNCTION retention.clv(retention.bgnbd_model, retention.gammagamma_model, integer, float8, float8, float8, integer, float8, float8) IS
+	'discounted CLV over periods periods of period_length model time units each, discount_rate per period (BG/NBD x Gamma-Gamma)';
+COMMENT ON FUNCTION retention.clv(retention.paretonbd_model, retention.gammagamma_model, integer, float8, float8, float8, integer, float8, float8) IS
+	'discounted CLV over periods periods of period_length model time units each, discount_rate per period (Pareto/NBD x Gamma-Gamma)';
+COMMENT ON FUNCTION retention.clv(retention.mbgnbd_model, retention.gammagamma_model, integer, float8, float8, float8, integer, float8, float8) IS
+	'discounted CLV over periods periods of period_length model time units each, discount_rate per period (MBG/NBD x Gamma-Gamma)';
+COMMENT ON FUNCTION retention.sbg_survival(retention.sbg_model, integer) IS
+	'sBG: share of a cohort still active after t periods, S(t)';
+COMMENT ON FUNCTION retention.sbg_retention(retention.sbg_model, integer) IS
+	'sBG: retention rate of period t, the share of customers active in period t-1 who renew';
+COMMENT ON FUNCTION retention.sbg_derl(retention.sbg_model, float8, integer) IS
+	'sBG: discounted expected residual lifetime (in payments) of a customer who has made renewals renewals';
+
+-- Closed-form CLV formulas.
+CREATE FUNCTION retention.clv_simple(average_order_value numeric, purchases_per_period numeric,
+	retention_periods numeric, margin numeric)
+RETURNS numeric AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.clv_churn(margin numeric, arpu numeric, churn_rate numeric)
+RETURNS numeric AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.clv_discounted(margin numeric, retention_rate numeric, discount_rate numeric)
+RETURNS numeric AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.clv_simple(numeric, numeric, numeric, numeric) IS
+	'simple CLV: average order value x purchases per period x retention periods x margin (0..1)';
+COMMENT ON FUNCTION retention.clv_churn(numeric, numeric, numeric) IS
+	'churn-based CLV: margin (0..1) x ARPU / churn rate per period (0 < churn <= 1)';
+COMMENT ON FUNCTION retention.clv_discounted(numeric, numeric, numeric) IS
+	'discounted CLV: margin per period m x retention r / (1 + discount d - r)';
+
+-- RFM summaries per customer.
+CREATE TYPE retention.rfm AS (frequency integer, recency float8, t float8, monetary_value float8);
+CREATE TYPE retention.rfm_holdout AS (
+	frequency_cal integer, recency_cal float8, t_cal float8, monetary_value_cal float8,
+	frequency_holdout integer, monetary_value_holdout float8, duration_holdout float8);
+COMMENT ON TYPE retention.rfm IS
+	'a customer''s RFM summary: repeat purchase periods, recency and age T in the time unit, mean repeat-period value';
+COMMENT ON TYPE retention.rfm_holdout IS
+	'a customer''s RFM summary of the calibration period and purchases in the holdout period';
+
+CREATE FUNCTION retention.rfm_accum(internal, date, numeric, date)
+RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_accum(internal, date, numeric, date, text)
+RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_accum(internal, date, numeric, date, text, text)
+RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_holdout_accum(internal, date, numeric, date, date, text)
+RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_holdout_accum(internal, date, numeric, date, date, text, text)
+RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_combine(internal, internal)
+RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_serialize(internal)
+RETURNS bytea AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_deserialize(bytea, internal)
+RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_final(internal)
+RETURNS retention.rfm AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_holdout_final(internal)
+RETURNS retention.rfm_holdout AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION retention.rfm_accum(internal, date, numeric, date) IS 'transition of rfm_agg';
+COMMENT ON FUNCTION retention.rfm_accum(internal, date, numeric, date, text) IS 'transition of rfm_agg';
+COMMENT ON FUNCTION retention.rfm_accum(internal, date, numeric, date, text, text) IS 'transition of rfm_agg';
+COMMENT ON FUNCTION retention.rfm_holdout_accum(internal, date, numeric, date, date, text) IS 'transition of rfm_holdout_agg';
+COMMENT ON FUNCTION retention.rfm_holdout_accum(internal, date, numeric, date, date, text, text) IS 'transition of rfm_holdout_agg';
+COMMENT ON FUNCTION retention.rfm_combine(internal, internal) IS 'combine function of rfm_agg and rfm_holdout_agg';
+COMMENT ON FUNCTION retention.rfm_serialize(internal) IS 'serialisation of the rfm_agg state';
+COMMENT ON FUNCTION retention.rfm_deserialize(bytea, internal) IS 'deserialisation of the rfm_agg state';
+COMMENT ON FUNCTION retention.rfm_final(internal) IS 'final function of rfm_agg';
+COMMENT ON FUNCTION retention.rfm_holdout_final(internal) IS 'final function of rfm_holdout_agg';
+
+CREATE AGGREGATE retention.rfm_agg(purchased_on date, amount numeric, observation_end date) (
+	SFUNC = retention.rfm_accum, STYPE = internal, FINALFUNC = retention.rfm_final,
+	COMBINEFUNC = retention.rfm_combine, SERIALFUNC = retention.rfm_serialize,
+	DESERIALFUNC = retention.rfm_deserialize, FINALFUNC_MODIFY = READ_WRITE, SSPACE = 256,
+	PARALLEL = SAFE);
+CREATE AGGREGATE retention.rfm_agg(purchased_on date, amount numeric, observation_end date, time_unit text) (
+	SFUNC = retention.rfm_accum, STYPE = internal, FINALFUNC = retention.rfm_final,
+	COMBINEFUNC = retention.rfm_combine, SERIALFUNC = retention.rfm_serialize,
+	DESERIALFUNC = retention.rfm_deserialize, FINALFUNC_MODIFY = READ_WRITE, SSPACE = 256,
+	PARALLEL = SAFE);
+CREATE AGGREGATE retention.rfm_agg(purchased_on date, amount numeric, observation_end date, time_unit text, period text) (
+	SFUNC = retention.rfm_accum, STYPE = internal, FINALFUNC = retention.rfm_final,
+	COMBINEFUNC = retention.rfm_combine, SERIALFUNC = retention.rfm_serialize,
+	DESERIALFUNC = retention.rfm_deserialize, FINALFUNC_MODIFY = READ_WRITE, SSPACE = 256,
+	PARALLEL = SAFE);
+CREATE AGGREGATE retention.rfm_holdout_agg(purchased_on date, amount numeric, calibration_end date, observation_end date, time_unit text) (
+	SFUNC = retention.rfm_holdout_accum, STYPE = internal, FINALFUNC = retention.rfm_holdout_final,
+	COMBINEFUNC = retention.rfm_combine, SERIALFUNC = retention.rfm_serialize,
+	DESERIALFUNC = retention.rfm_deserialize, FINALFUNC_MODIFY = READ_WRITE, SSPACE = 256,
+	PARALLEL = SAFE);
+CREATE AGGREGATE retention.rfm_holdout_agg(purchased_on date, amount numeric, calibration_end date, observation_end date, time_unit text, period text) (
+	SFUNC = retention.rfm_holdout_accum, STYPE = internal, FINALFUNC = retention.rfm_holdout_final,
+	COMBINEFUNC = retention.rfm_combine, SERIALFUNC = retention.rfm_serialize,
+	DESERIALFUNC = retention.rfm_deserialize, FINALFUNC_MODIFY = READ_WRITE, SSPACE = 256,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.rfm_agg(date, numeric, date) IS
+	'a customer''s RFM summary (frequency, recency, T, monetary_value) in days, purchases grouped by day';
+COMMENT ON AGGREGATE retention.rfm_agg(date, numeric, date, text) IS
+	'a customer''s RFM summary with recency and T in time_unit (day, week, month), purchases grouped by day';
+COMMENT ON AGGREGATE retention.rfm_agg(date, numeric, date, text, text) IS
+	'a customer''s RFM summary in time_unit, purchases grouped by period (day, week, month)';
+COMMENT ON AGGREGATE retention.rfm_holdout_agg(date, numeric, date, date, text) IS
+	'a customer''s calibration RFM summary and holdout purchases, purchases grouped by day';
+COMMENT ON AGGREGATE retention.rfm_holdout_agg(date, numeric, date, date, text, text) IS
+	'a customer''s calibration RFM summary and holdout purchases, purchases grouped by period';
+
+-- sBG from a survival table: active[1] customers at the start, active[k + 1] still active
+-- after k periods.
+CREATE FUNCTION retention.sbg_fit_survival(active bigint[])
+RETURNS retention.sbg_model LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n int := coalesce(array_length(active, 1), 0);
+	model retention.sbg_model;
+BEGIN
+	IF array_ndims(active) > 1 THEN
+		RAISE EXCEPTION 'a survival table must be a one-dimensional array'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = format('The array given has %s dimensions.', array_ndims(active)),
+			      HINT = 'Give the customers active at the start, then after each period: ARRAY[1000, 631, 468, ...].';
+	END IF;
+	IF n < 2 THEN
+		RAISE EXCEPTION 'a survival table needs at least two periods'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = format('The array given has %s elements.', n),
+			      HINT = 'Give the customers active at the start, then after each period: ARRAY[1000, 631, 468, ...].';
+	END IF;
+	FOR i IN 1 .. n LOOP
+		IF active[i] IS NULL OR active[i] < 0 OR (i > 1 AND active[i] > active[i - 1]) THEN
+			RAISE EXCEPTION 'a survival table must be non-negative and never increase'
+				USING ERRCODE = 'invalid_parameter_value',
+				      DETAIL = format('Element %s is %s after %s.', i, coalesce(active[i]::text, 'NULL'),
+				                      CASE WHEN i > 1 THEN active[i - 1]::text ELSE 'the start' END),
+				      HINT = 'Each element counts the customers of the cohort still active after that many periods.';
+		END IF;
+	END LOOP;
+	model := (SELECT retention.sbg_fit(p, c, w)
+	          FROM (SELECT k - 1 AS p, true AS c, active[k - 1] - active[k] AS w FROM generate_series(2, n) k
+	                UNION ALL
+	                SELECT n - 1, false, active[n]) s
+	          WHERE w > 0);
+	RETURN model;
+END
+$$;
+COMMENT ON FUNCTION retention.sbg_fit_survival(bigint[]) IS
+	'fits an sBG model to a survival table: customers active at the start and after each period';
