@@ -1361,15 +1361,19 @@ customer_period_hash_extended(PG_FUNCTION_ARGS)
  * ----------------------------------------------------------------
  */
 
+/* the period n periods after p (before it for negative n) */
+static inline CustomerPeriod
+PeriodShift(CustomerPeriod p, int64 n)
+{
+	return PeriodFromOrdinal(PERIOD_GET_UNIT(p), (int64) PERIOD_GET_ORDINAL(p) + n);
+}
+
 PG_FUNCTION_INFO_V1(customer_period_pl_int);
 /* p + n: the period n periods after p */
 Datum
 customer_period_pl_int(PG_FUNCTION_ARGS)
 {
-	CustomerPeriod p = PG_GETARG_CUSTOMER_PERIOD(0);
-
-	PG_RETURN_CUSTOMER_PERIOD(PeriodFromOrdinal(PERIOD_GET_UNIT(p),
-												(int64) PERIOD_GET_ORDINAL(p) + PG_GETARG_INT32(1)));
+	PG_RETURN_CUSTOMER_PERIOD(PeriodShift(PG_GETARG_CUSTOMER_PERIOD(0), PG_GETARG_INT32(1)));
 }
 
 PG_FUNCTION_INFO_V1(int_pl_customer_period);
@@ -1377,10 +1381,7 @@ PG_FUNCTION_INFO_V1(int_pl_customer_period);
 Datum
 int_pl_customer_period(PG_FUNCTION_ARGS)
 {
-	CustomerPeriod p = PG_GETARG_CUSTOMER_PERIOD(1);
-
-	PG_RETURN_CUSTOMER_PERIOD(PeriodFromOrdinal(PERIOD_GET_UNIT(p),
-												(int64) PERIOD_GET_ORDINAL(p) + PG_GETARG_INT32(0)));
+	PG_RETURN_CUSTOMER_PERIOD(PeriodShift(PG_GETARG_CUSTOMER_PERIOD(1), PG_GETARG_INT32(0)));
 }
 
 PG_FUNCTION_INFO_V1(customer_period_mi_int);
@@ -1388,10 +1389,7 @@ PG_FUNCTION_INFO_V1(customer_period_mi_int);
 Datum
 customer_period_mi_int(PG_FUNCTION_ARGS)
 {
-	CustomerPeriod p = PG_GETARG_CUSTOMER_PERIOD(0);
-
-	PG_RETURN_CUSTOMER_PERIOD(PeriodFromOrdinal(PERIOD_GET_UNIT(p),
-												(int64) PERIOD_GET_ORDINAL(p) - PG_GETARG_INT32(1)));
+	PG_RETURN_CUSTOMER_PERIOD(PeriodShift(PG_GETARG_CUSTOMER_PERIOD(0), -(int64) PG_GETARG_INT32(1)));
 }
 
 PG_FUNCTION_INFO_V1(customer_period_mi);
