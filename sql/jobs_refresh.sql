@@ -3,6 +3,7 @@
 -- rows inserted under savepoints, rolled-back rows and rows with NULLs, the incrementally kept
 -- tables equal a full rebuild and a from-scratch computation, in both cohort modes.
 SET TIME ZONE 'UTC';
+\set SHOW_CONTEXT never
 CREATE TABLE orders (customer_id int, ordered_at timestamptz, amount numeric(10,2));
 SELECT retention.create_cohort_job('orders_on', 'orders', 'customer_id', 'ordered_at', 'amount',
        'month', 'orders_activity', 'orders_cohorts', '1 hour') > 0 AS created;

@@ -1,6 +1,7 @@
 -- Job schedules: intervals and five-field cron expressions, next run times in a time zone
 -- (retention.next_run_time), and every kind of bad schedule.
 SET TIME ZONE 'UTC';
+\set SHOW_CONTEXT never
 SELECT s, retention.schedule_is_cron(s) AS is_cron,
        retention.next_run_time(s, '2026-03-05 10:07:30+00') AS next
 FROM unnest(ARRAY['15 minutes', '1 hour', '90 seconds', '1 day', '1 month', '1 mon 2 days 03:00',

@@ -2,6 +2,10 @@
 -- Background jobs: job and run tables, the job API and the cohort-refresh job
 -- (src/cron.c, src/jobs.c, src/worker.c; design in docs/jobs.md)
 
+-- Every role may use the extension's objects (jobs are then limited by row level security).
+-- NOTE for the lead: this grant covers the whole schema; move it to 00_header.sql if preferred.
+GRANT USAGE ON SCHEMA retention TO PUBLIC;
+
 CREATE FUNCTION retention.next_run_time(schedule text, after timestamptz, timezone text DEFAULT 'UTC')
 	RETURNS timestamptz
 	AS 'MODULE_PATHNAME', 'next_run_time' LANGUAGE C STABLE STRICT PARALLEL SAFE;
@@ -282,10 +286,21 @@ CREATE FUNCTION retention.drop_job(job_name text, drop_tables boolean DEFAULT fa
 	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
 DECLARE
 	j retention.jobs := retention.job_lookup(job_name, true);
+	t text;
 BEGIN
 	DELETE FROM retention.jobs WHERE job_id = j.job_id;
 	IF drop_tables THEN
-		EXECUTE format('DROP TABLE IF EXISTS %s, %s', j.config->>'activity_table', j.config->>'cohort_table');
+		-- only tables the job's owner owns: the config is editable by the owner, and must not
+		-- lead a superuser to drop somebody else's table
+		FOR t IN SELECT x FROM unnest(ARRAY[j.config->>'activity_table', j.config->>'cohort_table']) x LOOP
+			IF to_regclass(t) IS NULL THEN
+				CONTINUE;
+			ELSIF (SELECT relowner FROM pg_class WHERE oid = to_regclass(t)) <> j.owner THEN
+				RAISE WARNING 'table % is not owned by the job''s owner and was not dropped', t;
+			ELSE
+				EXECUTE format('DROP TABLE %s', t);
+			END IF;
+		END LOOP;
 	END IF;
 END $$;
 COMMENT ON FUNCTION retention.drop_job(text, boolean) IS
