@@ -473,6 +473,7 @@ DECLARE
 	msg text;
 	state text;
 	saved_role text := current_setting('role');
+	switched boolean := false;
 BEGIN
 	SELECT * INTO r FROM retention.job_runs WHERE job_runs.run_id = job_execute.run_id;
 	IF NOT FOUND THEN
@@ -483,12 +484,15 @@ BEGIN
 		-- a superuser's run_job runs the job as its owner too
 		IF current_user::text::regrole <> j.owner THEN
 			PERFORM set_config('role', j.owner::text, true);
+			switched := true;
 		END IF;
 		CASE j.job_type
 			WHEN 'cohort_refresh' THEN
 				n := retention.refresh_cohort_job(j.job_name);
 		END CASE;
-		PERFORM set_config('role', saved_role, true);
+		IF switched THEN
+			PERFORM set_config('role', saved_role, true);
+		END IF;
 		UPDATE retention.job_runs x SET status = 'succeeded', finished_at = clock_timestamp(), rows = n
 		WHERE x.run_id = job_execute.run_id RETURNING * INTO r;
 		UPDATE retention.jobs SET last_run_id = r.run_id, last_status = 'succeeded', consecutive_failures = 0
@@ -585,13 +589,17 @@ BEGIN
 		UPDATE retention.jobs SET next_run = next WHERE job_id = j.job_id;
 		INSERT INTO retention.job_runs (job_id, owner, trigger, status)
 		VALUES (j.job_id, j.owner, 'schedule', 'running') RETURNING job_runs.run_id INTO run_id;
+		-- keep the latest 1000 runs of each job
+		DELETE FROM retention.job_runs x WHERE x.job_id = j.job_id AND x.run_id <=
+			(SELECT y.run_id FROM retention.job_runs y WHERE y.job_id = j.job_id
+			 ORDER BY y.run_id DESC OFFSET 1000 LIMIT 1);
 		owner := j.owner;
 		job_name := j.job_name;
 		RETURN;
 	END LOOP;
 END $$;
 COMMENT ON FUNCTION retention.scheduler_claim() IS
-	'internal: take the next due job, set its next run time and record a running run';
+	'internal: take the next due job, set its next run time, record a running run and prune the job''s runs beyond the latest 1000';
 
 CREATE FUNCTION retention.scheduler_next_due() RETURNS timestamptz
 	LANGUAGE sql STABLE SET search_path = pg_catalog, retention, pg_temp

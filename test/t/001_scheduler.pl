@@ -24,7 +24,7 @@ $node->start;
 
 my $worker_q =
   q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pg_retention scheduler'};
-ok($node->poll_query_until('postgres', "$worker_q = 1"), 'the scheduler starts');
+ok($node->poll_query_until('postgres', "SELECT ($worker_q) = 1"), 'the scheduler starts');
 ok($node->log_contains('pg_retention scheduler started in database "postgres"'),
 	'its start is logged');
 
@@ -142,12 +142,12 @@ ok( $node->poll_query_until(
 
 # the restarted scheduler runs the slow job again: cancel that run, which is recorded too,
 # then let the next run catch up
-$node->safe_psql('postgres', 'UPDATE nap SET seconds = 0');
 ok( $node->poll_query_until(
 		'postgres',
 		q{SELECT count(*) > 0 FROM pg_stat_activity WHERE backend_type = 'pg_retention scheduler'
 		  AND query LIKE 'pg_retention: running job slow %' AND wait_event = 'PgSleep'}),
 	'the slow job runs again after the restart');
+$node->safe_psql('postgres', 'UPDATE nap SET seconds = 0');
 $node->safe_psql('postgres',
 	q{SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE backend_type = 'pg_retention scheduler'});
 ok( $node->poll_query_until(
