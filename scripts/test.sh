@@ -51,8 +51,9 @@ if want tap && [ -n "$(ls test/t/*.pl 2>/dev/null)" ]; then
 	as_pg env PATH="$PGBIN:$PATH" PG_REGRESS="$PGBIN_SYS/../lib/pgxs/src/test/regress/pg_regress" \
 		TESTDIR="$ROOT" PERL5LIB="$PGBIN_SYS/../lib/pgxs/src/test/perl" \
 		prove --timer test/t/*.pl 2>&1 | tee "$BUILD/tap.log" || status=1
-	p=$(grep -cE '^test/t/.* ok$' "$BUILD/tap.log" || true)
-	f=$(grep -cE '^test/t/.*(Failed|Dubious)' "$BUILD/tap.log" || true)
+	# prove --timer prefixes "[hh:mm:ss] " and appends the time
+	p=$(grep -cE '^(\[[0-9:]+\] )?test/t/.* ok( |$)' "$BUILD/tap.log" || true)
+	f=$(grep -cE '^(\[[0-9:]+\] )?test/t/.*(Failed|Dubious)' "$BUILD/tap.log" || true)
 	passed=$((passed + p)); failed=$((failed + f))
 fi
 
