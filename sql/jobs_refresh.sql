@@ -4,7 +4,7 @@
 -- tables equal a full rebuild and a from-scratch computation, in both cohort modes.
 SET TIME ZONE 'UTC';
 \set SHOW_CONTEXT never
-CREATE TABLE orders (customer_id int, ordered_at timestamptz, amount numeric(10,2));
+CREATE TABLE orders (junk int, customer_id int, ordered_at timestamptz, amount numeric(10,2));
 SELECT retention.create_cohort_job('orders_on', 'orders', 'customer_id', 'ordered_at', 'amount',
        'month', 'orders_activity', 'orders_cohorts', '1 hour') > 0 AS created;
 SELECT retention.create_cohort_job('orders_after', 'orders', 'customer_id', 'ordered_at', 'amount',
@@ -49,11 +49,14 @@ $$;
 -- before any row: empty tables
 SELECT * FROM pg_temp.refresh_and_check();
 -- batch 1
-INSERT INTO orders VALUES (1, '2026-01-05', 10), (1, '2026-02-11', 20.5), (2, '2026-01-20', 5),
-  (3, '2026-02-01', 7.25), (3, '2026-02-28 23:30+00', 1), (4, '2026-03-03', 100);
+INSERT INTO orders VALUES (0, 1, '2026-01-05', 10), (0, 1, '2026-02-11', 20.5), (0, 2, '2026-01-20', 5),
+  (0, 3, '2026-02-01', 7.25), (0, 3, '2026-02-28 23:30+00', 1), (0, 4, '2026-03-03', 100);
 SELECT * FROM pg_temp.refresh_and_check();
 SELECT * FROM orders_cohorts ORDER BY cohort, age;
--- batch 2: a new month (every cohort gets a new age), a new customer, repeat orders
+-- batch 2: a new month (every cohort gets a new age), a new customer, repeat orders; the
+-- source loses a column and gains one with a default (old rows read it from the catalog)
+ALTER TABLE orders DROP COLUMN junk;
+ALTER TABLE orders ADD COLUMN channel text NOT NULL DEFAULT 'web';
 INSERT INTO orders VALUES (2, '2026-04-02', 3), (4, '2026-04-30', 1.5), (5, '2026-04-15', 9.99), (1, '2026-02-20', 1);
 SELECT * FROM pg_temp.refresh_and_check();
 -- batch 3: late rows, dated before the earlier refreshes: customer 3 moves to an earlier
@@ -75,7 +78,7 @@ COMMIT;
 BEGIN;
 INSERT INTO orders VALUES (9, '2026-05-01', 1000);
 ROLLBACK;
-INSERT INTO orders VALUES (NULL, '2026-05-01', 1), (10, NULL, 1), (11, '2026-05-09', NULL);
+INSERT INTO orders VALUES (NULL, '2026-05-01', 1, 'web'), (10, NULL, 1, 'web'), (11, '2026-05-09', NULL, 'shop');
 SELECT * FROM pg_temp.refresh_and_check();
 -- nothing new: nothing written
 SELECT * FROM pg_temp.refresh_and_check();
@@ -125,6 +128,40 @@ SELECT count(*) AS mismatches FROM (
   (SELECT * FROM visit_cohorts EXCEPT SELECT t.* FROM retention.cohort_table((SELECT retention.cohort_agg(a) FROM
      (SELECT retention.activity_agg(retention.customer_period(day, 'week'), amount) a FROM visits GROUP BY customer) x)) t)) d;
 
+-- new_rows, the scan of incremental refreshes of plain tables: the rows of a transaction
+-- window, with columns added later filled in; frozen rows are old
+CREATE TABLE scan_src (a int, b text);
+INSERT INTO scan_src VALUES (1, 'one');
+SELECT pg_snapshot_xmin(pg_current_snapshot()) AS mark \gset
+INSERT INTO scan_src VALUES (2, 'two'), (3, 'three');
+ALTER TABLE scan_src ADD COLUMN c int DEFAULT 42;
+SELECT * FROM retention.new_rows(NULL::scan_src, :'mark', pg_snapshot_xmin(pg_current_snapshot())) ORDER BY a;
+SELECT count(*) AS all_rows FROM retention.new_rows(NULL::scan_src, '0', pg_snapshot_xmin(pg_current_snapshot()));
+SELECT count(*) AS none FROM retention.new_rows(NULL::scan_src, pg_snapshot_xmin(pg_current_snapshot()), '18446744073709551615');
+VACUUM (FREEZE) scan_src;
+SELECT count(*) AS frozen_are_old FROM retention.new_rows(NULL::scan_src, '3', pg_snapshot_xmin(pg_current_snapshot()));
+SELECT count(*) AS full_sees_frozen FROM retention.new_rows(NULL::scan_src, '0', pg_snapshot_xmin(pg_current_snapshot()));
+\set VERBOSITY sqlstate
+SELECT * FROM retention.new_rows(NULL::scan_src, NULL, '1');
+SELECT * FROM retention.new_rows(NULL::int, '0', '1');
+SELECT * FROM retention.new_rows(NULL::big_orders, '0', '1');
+SELECT * FROM retention.new_rows(NULL::visits, '0', '1');
+ALTER TABLE scan_src ENABLE ROW LEVEL SECURITY;
+CREATE ROLE regress_retention_scan;
+GRANT SELECT ON scan_src TO regress_retention_scan;
+SET ROLE regress_retention_scan;
+SELECT * FROM retention.new_rows(NULL::scan_src, '0', '1');
+RESET ROLE;
+REVOKE SELECT ON scan_src FROM regress_retention_scan;
+SET ROLE regress_retention_scan;
+SELECT * FROM retention.new_rows(NULL::scan_src, '0', '1');
+RESET ROLE;
+\set VERBOSITY default
+SELECT * FROM retention.new_rows(NULL::scan_src, NULL, '1');
+SELECT * FROM retention.new_rows(NULL::int, '0', '1');
+SELECT * FROM retention.new_rows(NULL::big_orders, '0', '1');
+DROP ROLE regress_retention_scan;
+
 -- xmin_is_new: frozen rows count as old, and only the window [since, upto) is new
 CREATE TABLE frozen_src (x int);
 INSERT INTO frozen_src VALUES (1);
@@ -136,8 +173,8 @@ SELECT retention.xmin_is_new(tableoid, ctid, xmin, '0', pg_snapshot_xmin(pg_curr
        retention.xmin_is_new(tableoid, ctid, xmin, '3', '18446744073709551615') AS incremental_sees_it
 FROM frozen_src;
 
-DROP VIEW big_orders;
 SELECT retention.drop_job(job_name, drop_tables => true) FROM retention.jobs ORDER BY job_id;
 SELECT count(*) AS jobs, (SELECT count(*) FROM retention.job_runs) AS runs FROM retention.jobs;
 SELECT to_regclass('orders_activity') IS NULL AS dropped;
-DROP TABLE orders, visits, frozen_src;
+DROP VIEW big_orders;
+DROP TABLE orders, visits, frozen_src, scan_src;

@@ -122,6 +122,8 @@ EndStep(void)
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	/* the commit leaves TopMemoryContext current: back to ours, which is reset every poll */
+	MemoryContextSwitchTo(SchedulerContext);
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
@@ -139,6 +141,7 @@ AbortStep(void)
 	edata = CopyErrorData();
 	FlushErrorState();
 	AbortCurrentTransaction();
+	MemoryContextSwitchTo(SchedulerContext);
 	pgstat_report_activity(STATE_IDLE, NULL);
 	return edata;
 }
@@ -367,6 +370,7 @@ RetentionSchedulerMain(Datum arg)
 	pgstat_report_appname("pg_retention scheduler");
 	SchedulerContext = AllocSetContextCreate(TopMemoryContext, "pg_retention scheduler",
 											 ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(SchedulerContext);
 	ereport(LOG,
 			(errmsg("pg_retention scheduler started in database \"%s\"", RetentionDatabase)));
 
