@@ -79,6 +79,39 @@ ok( $node->poll_query_until(
 	'the other job keeps running');
 $node->safe_psql('postgres', q{SELECT retention.drop_job('broken', true)});
 
+# a job runs as its owner; when that role is gone the run fails (an error outside the job's
+# own code, recorded in a separate transaction) and the scheduler goes on
+$node->safe_psql(
+	'postgres', q{
+CREATE ROLE regress_gone;
+GRANT CREATE ON SCHEMA public TO regress_gone;
+GRANT SELECT ON orders TO regress_gone;
+SET ROLE regress_gone;
+SELECT retention.create_cohort_job('orphan', 'orders', 'customer_id', 'ordered_at', 'amount',
+       'month', 'orphan_activity', 'orphan_cohorts', '1 second');
+RESET ROLE;
+});
+ok( $node->poll_query_until(
+		'postgres',
+		q{SELECT count(*) > 0 FROM retention.job_runs r JOIN retention.jobs j USING (job_id)
+		  WHERE j.job_name = 'orphan' AND r.status = 'succeeded'}),
+	'a job of an ordinary role runs');
+$node->safe_psql(
+	'postgres', q{
+SELECT retention.pause_job('orphan');
+REASSIGN OWNED BY regress_gone TO postgres;
+DROP OWNED BY regress_gone;
+DROP ROLE regress_gone;
+UPDATE retention.jobs SET enabled = true, next_run = now() WHERE job_name = 'orphan';
+});
+ok( $node->poll_query_until(
+		'postgres',
+		q{SELECT count(*) > 0 FROM retention.job_runs r JOIN retention.jobs j USING (job_id)
+		  WHERE j.job_name = 'orphan' AND r.status = 'failed' AND r.sqlstate = '42704'
+		  AND r.message LIKE 'the role that owns job "orphan" no longer exists%'}),
+	'a job whose owner was dropped is recorded as failed');
+$node->safe_psql('postgres', q{DELETE FROM retention.jobs WHERE job_name = 'orphan'});
+
 # reload: retention.enabled = off stops scheduled runs, on starts them again
 $node->safe_psql('postgres', 'ALTER SYSTEM SET retention.enabled = off');
 $node->reload;
