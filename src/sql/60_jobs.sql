@@ -103,8 +103,8 @@ END $$;
 COMMENT ON FUNCTION retention.job_lookup(text, boolean) IS
 	'internal: the row of a job the current role may see, optionally locked; an error when there is none';
 
--- A relation name (possibly schema-qualified) as its parts, or an error.
-CREATE FUNCTION retention.job_split_name(name text, what text) RETURNS text[]
+-- A target table name (possibly schema-qualified) quoted for SQL, or an error.
+CREATE FUNCTION retention.job_target_name(name text, what text) RETURNS text
 	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, retention, pg_temp AS $$
 DECLARE
 	parts text[];
@@ -117,9 +117,24 @@ BEGIN
 		RAISE EXCEPTION 'improper % name (too many dotted names): %', what, name
 			USING ERRCODE = 'syntax_error';
 	END IF;
-	RETURN parts;
+	RETURN array_to_string(ARRAY(SELECT quote_ident(p) FROM unnest(parts) p), '.');
 END $$;
-COMMENT ON FUNCTION retention.job_split_name(text, text) IS 'internal: split a relation name into schema and name';
+COMMENT ON FUNCTION retention.job_target_name(text, text) IS
+	'internal: a target table name, possibly schema-qualified, quoted for SQL';
+
+-- A column of a job's source: its type and its type's SQL name, or an error.
+CREATE FUNCTION retention.job_column(source regclass, col text, OUT typ regtype, OUT typname text)
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, retention, pg_temp AS $$
+BEGIN
+	SELECT a.atttypid, format_type(a.atttypid, a.atttypmod) INTO typ, typname FROM pg_attribute a
+	WHERE a.attrelid = source AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'column "%" of relation "%" does not exist', col, source
+			USING ERRCODE = 'undefined_column';
+	END IF;
+END $$;
+COMMENT ON FUNCTION retention.job_column(regclass, text) IS
+	'internal: type of a column of a job''s source; an error when there is no such column';
 
 CREATE FUNCTION retention.create_cohort_job(
 	job_name text, source regclass, customer_column text, time_column text, amount_column text,
@@ -135,8 +150,6 @@ DECLARE
 	cust_type text;
 	time_type regtype;
 	amount_type regtype;
-	act_parts text[];
-	coh_parts text[];
 	act_name text;
 	coh_name text;
 	id bigint;
@@ -163,29 +176,14 @@ BEGIN
 			DETAIL = 'A job reads its source with the privileges of the role that creates it.';
 	END IF;
 
-	SELECT format_type(a.atttypid, a.atttypmod) INTO cust_type FROM pg_attribute a
-	WHERE a.attrelid = source AND a.attname = customer_column AND a.attnum > 0 AND NOT a.attisdropped;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'column "%" of relation "%" does not exist', customer_column, source
-			USING ERRCODE = 'undefined_column';
-	END IF;
-	SELECT a.atttypid INTO time_type FROM pg_attribute a
-	WHERE a.attrelid = source AND a.attname = time_column AND a.attnum > 0 AND NOT a.attisdropped;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'column "%" of relation "%" does not exist', time_column, source
-			USING ERRCODE = 'undefined_column';
-	END IF;
+	cust_type := (retention.job_column(source, customer_column)).typname;
+	time_type := (retention.job_column(source, time_column)).typ;
 	IF time_type NOT IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype) THEN
 		RAISE EXCEPTION 'time column "%" is of type %', time_column, time_type
 			USING ERRCODE = 'datatype_mismatch', HINT = 'Use a date, timestamp or timestamptz column.';
 	END IF;
 	IF amount_column IS NOT NULL THEN
-		SELECT a.atttypid INTO amount_type FROM pg_attribute a
-		WHERE a.attrelid = source AND a.attname = amount_column AND a.attnum > 0 AND NOT a.attisdropped;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION 'column "%" of relation "%" does not exist', amount_column, source
-				USING ERRCODE = 'undefined_column';
-		END IF;
+		amount_type := (retention.job_column(source, amount_column)).typ;
 		IF amount_type NOT IN ('numeric'::regtype, 'smallint'::regtype, 'integer'::regtype,
 							   'bigint'::regtype, 'real'::regtype, 'double precision'::regtype) THEN
 			RAISE EXCEPTION 'amount column "%" is of type %', amount_column, amount_type
@@ -200,23 +198,13 @@ BEGIN
 	END IF;
 	next := retention.next_run_time(schedule, now(), timezone);	-- validates schedule and time zone
 
-	act_parts := retention.job_split_name(activity_table, 'activity table');
-	coh_parts := retention.job_split_name(cohort_table, 'cohort table');
-	IF to_regclass(activity_table) IS NOT NULL OR to_regclass(cohort_table) IS NOT NULL THEN
+	act_name := retention.job_target_name(activity_table, 'activity table');
+	coh_name := retention.job_target_name(cohort_table, 'cohort table');
+	IF to_regclass(act_name) IS NOT NULL OR to_regclass(coh_name) IS NOT NULL THEN
 		RAISE EXCEPTION 'relation "%" already exists',
-			CASE WHEN to_regclass(activity_table) IS NOT NULL THEN activity_table ELSE cohort_table END
+			CASE WHEN to_regclass(act_name) IS NOT NULL THEN activity_table ELSE cohort_table END
 			USING ERRCODE = 'duplicate_table',
 			HINT = 'A cohort job creates its target tables: choose new names or drop the old tables.';
-	END IF;
-	IF cardinality(act_parts) = 2 THEN
-		act_name := format('%I.%I', act_parts[1], act_parts[2]);
-	ELSE
-		act_name := format('%I', act_parts[1]);
-	END IF;
-	IF cardinality(coh_parts) = 2 THEN
-		coh_name := format('%I.%I', coh_parts[1], coh_parts[2]);
-	ELSE
-		coh_name := format('%I', coh_parts[1]);
 	END IF;
 	IF act_name = coh_name THEN
 		RAISE EXCEPTION 'activity and cohort tables must differ' USING ERRCODE = 'invalid_parameter_value';
