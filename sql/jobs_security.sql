@@ -78,6 +78,24 @@ SELECT count(*) AS alice_customers FROM alice_activity;
 -- the superuser's session is left as it was
 SELECT current_user, current_setting('role') AS role;
 
+-- role names that need quoting work alike
+CREATE ROLE "Regress Retention Carol";
+GRANT SELECT ON shop_orders TO "Regress Retention Carol";
+GRANT CREATE ON SCHEMA public TO "Regress Retention Carol";
+SET ROLE "Regress Retention Carol";
+SELECT retention.create_cohort_job('carol_job', 'shop_orders', 'customer_id', 'ordered_at', 'amount',
+       'month', 'carol_activity', 'carol_cohorts', '1 hour') > 0 AS created;
+SELECT job_name, owner FROM retention.jobs;
+SELECT status FROM retention.run_job('carol_job');
+RESET ROLE;
+SELECT status FROM retention.run_job('carol_job');
+SELECT j.job_name, r.owner, r.status FROM retention.job_runs r JOIN retention.jobs j USING (job_id)
+WHERE j.job_name = 'carol_job' ORDER BY run_id;
+SELECT retention.drop_job('carol_job', true);
+REVOKE CREATE ON SCHEMA public FROM "Regress Retention Carol";
+REVOKE SELECT ON shop_orders FROM "Regress Retention Carol";
+DROP ROLE "Regress Retention Carol";
+
 -- the API is SECURITY INVOKER with a pinned search_path (create_cohort_job creates tables where
 -- the caller would), and the tables have row level security
 SELECT p.proname, p.prosecdef, p.proconfig FROM pg_proc p
