@@ -206,6 +206,14 @@ is( $node->safe_psql('postgres',
 	'0',
 	'it caught up with the rows added before the crash');
 
+# pg_dump keeps the jobs and their runs (configuration tables of the extension)
+my $dump;
+$node->command_ok([ 'pg_dump', '-d', $node->connstr('postgres'), '-f', "$PostgreSQL::Test::Utils::tmp_check/dump.sql" ],
+	'pg_dump runs');
+$dump = slurp_file("$PostgreSQL::Test::Utils::tmp_check/dump.sql");
+like($dump, qr/^COPY retention\.jobs .*^\d+\tmonthly\tcohort_refresh\t/ms, 'the dump holds the jobs');
+like($dump, qr/COPY retention\.job_runs /, 'the dump holds the runs');
+
 # a standby runs no scheduler
 $node->backup('base');
 my $standby = PostgreSQL::Test::Cluster->new('standby');
