@@ -46,12 +46,14 @@ fi
 if want tap && [ -n "$(ls test/t/*.pl 2>/dev/null)" ]; then
 	say "TAP"
 	# PostgreSQL::Test::Cluster makes its own clusters from the binaries first on PATH.
-	mkdir -p tmp_check && [ "$(id -u)" -eq 0 ] && chown -R postgres tmp_check
+	# (a fresh tmp_check: clusters left by an earlier failed run would stop the tests)
+	rm -rf tmp_check && mkdir -p tmp_check && { [ "$(id -u)" -ne 0 ] || chown -R postgres tmp_check; }
 	as_pg env PATH="$PGBIN:$PATH" PG_REGRESS="$PGBIN_SYS/../lib/pgxs/src/test/regress/pg_regress" \
 		TESTDIR="$ROOT" PERL5LIB="$PGBIN_SYS/../lib/pgxs/src/test/perl" \
 		prove --timer test/t/*.pl 2>&1 | tee "$BUILD/tap.log" || status=1
-	p=$(grep -cE '^test/t/.* ok$' "$BUILD/tap.log" || true)
-	f=$(grep -cE '^test/t/.*(Failed|Dubious)' "$BUILD/tap.log" || true)
+	# prove --timer prefixes "[hh:mm:ss] " and appends the time
+	p=$(grep -cE '^(\[[0-9:]+\] )?test/t/.* ok( |$)' "$BUILD/tap.log" || true)
+	f=$(grep -cE '^(\[[0-9:]+\] )?test/t/.*(Failed|Dubious)' "$BUILD/tap.log" || true)
 	passed=$((passed + p)); failed=$((failed + f))
 fi
 

@@ -12,6 +12,8 @@
 
 #include "fmgr.h"
 
+#include "worker.h"
+
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
@@ -23,4 +25,5 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	RetentionWorkerInit();
 }

@@ -1,0 +1,289 @@
+/*-------------------------------------------------------------------------
+ *
+ * jobs.c
+ *	  C helpers of the cohort-refresh job: the watermark test that picks the
+ *	  source rows added since the previous refresh.
+ *
+ * The watermark of a job is a 64-bit transaction id W: every row whose
+ * inserting transaction id (xmin) is below W has been folded into the job's
+ * tables. A refresh takes W' = the xmin of its snapshot (the oldest
+ * transaction still running), so every transaction below W' has finished and
+ * its rows, when committed, are visible; it then reads the rows with
+ * W <= xmin < W'. Each row is thus read by exactly one refresh, whatever its
+ * timestamp, whether it was inserted under a savepoint, and whatever the
+ * isolation level (docs/jobs.md explains why not pg_visible_in_snapshot).
+ *
+ * A row's xmin is 32 bits; it is widened to 64 bits against the next
+ * transaction id, which is exact for every unfrozen row (freezing happens
+ * long before 2^31 transactions). A frozen row's xmin may be older than 2^32
+ * transactions and so cannot be widened: frozen rows count as old (64-bit id
+ * 0), which is why the tuple header is looked at for candidate rows.
+ *
+ * Two ways to apply the test: xmin_is_new(), a filter on the executor's scan
+ * (any heap table, partitioned ones too), and new_rows(), a scan of its own
+ * for plain heap tables that tests the tuple header before anything else and
+ * skips pages the visibility map marks all-frozen (only frozen, hence old,
+ * rows): several times cheaper per row, which is most of the cost of an
+ * incremental refresh.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/transam.h"
+#include "access/visibilitymap.h"
+#include "catalog/pg_class.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "storage/itemptr.h"
+#include "storage/predicate.h"
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
+#include "utils/xid8.h"
+
+#include "jobs.h"
+
+/* per-query cache of xmin_is_new */
+typedef struct XminCache
+{
+	uint64		next;			/* next 64-bit transaction id when the query started */
+	Oid			checked_rel;	/* last relation found to be a heap table */
+} XminCache;
+
+/*
+ * Widen a 32-bit xid to 64 bits against next (the next transaction id):
+ * the latest 64-bit id not after next whose low 32 bits are xid.
+ * Permanent (non-normal) ids are 0, "older than everything".
+ */
+uint64
+WidenXid(TransactionId xid, uint64 next)
+{
+	uint32		back;
+
+	if (!TransactionIdIsNormal(xid))
+		return 0;
+	back = (uint32) next - (uint32) xid;
+	if ((uint64) back > next)
+		return 0;
+	return next - back;
+}
+
+/*
+ * Is the tuple at tid in relation relid frozen? The relation must be a heap
+ * table, already locked by the calling scan.
+ */
+static bool
+TupleIsFrozen(Oid relid, ItemPointer tid, TransactionId xmin, XminCache *cache)
+{
+	Relation	rel = table_open(relid, NoLock);
+	Buffer		buf;
+	Page		page;
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	ItemId		item;
+	bool		frozen = false;
+
+	if (cache->checked_rel != relid)
+	{
+		if (rel->rd_rel->relkind != RELKIND_RELATION ||
+			rel->rd_tableam != GetHeapamTableAmRoutine())
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("incremental refresh needs heap tables, \"%s\" is not one",
+							RelationGetRelationName(rel)),
+					 errhint("Use a full refresh, or a plain or partitioned table as the source.")));
+		cache->checked_rel = relid;
+	}
+	buf = ReadBuffer(rel, ItemPointerGetBlockNumber(tid));
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	if (off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page))
+	{
+		item = PageGetItemId(page, off);
+		if (ItemIdIsNormal(item))
+		{
+			HeapTupleHeader tup = (HeapTupleHeader) PageGetItem(page, item);
+
+			frozen = HeapTupleHeaderXminFrozen(tup) &&
+				HeapTupleHeaderGetRawXmin(tup) == xmin;
+		}
+	}
+	UnlockReleaseBuffer(buf);
+	table_close(rel, NoLock);
+	return frozen;
+}
+
+PG_FUNCTION_INFO_V1(xmin_is_new);
+
+/*
+ * xmin_is_new(tableoid oid, ctid tid, xmin xid, since xid8, upto xid8):
+ * is the row's inserting transaction in [since, upto)? Frozen rows count as
+ * transaction 0, so they are new only for since = 0 (a full rebuild).
+ * Called in the WHERE clause of the scan of the source table.
+ */
+Datum
+xmin_is_new(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	ItemPointer tid = (ItemPointer) PG_GETARG_POINTER(1);
+	TransactionId xmin = PG_GETARG_TRANSACTIONID(2);
+	uint64		since = U64FromFullTransactionId(PG_GETARG_FULLTRANSACTIONID(3));
+	uint64		upto = U64FromFullTransactionId(PG_GETARG_FULLTRANSACTIONID(4));
+	XminCache  *cache = (XminCache *) fcinfo->flinfo->fn_extra;
+	uint64		x;
+
+	if (cache == NULL)
+	{
+		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(XminCache));
+		cache->next = U64FromFullTransactionId(ReadNextFullTransactionId());
+		cache->checked_rel = InvalidOid;
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	x = WidenXid(xmin, cache->next);
+	/*
+	 * Where frozenness changes the answer, look at the tuple: an incremental
+	 * window must not take a frozen row whose old xmin aliases into it, and a
+	 * full rebuild (since = 0) must take a frozen row whose xmin aliases above
+	 * upto. Elsewhere the answer is the same either way.
+	 */
+	if (x != 0 &&
+		((since > 0 && x >= since && x < upto) || (since == 0 && x >= upto)) &&
+		TupleIsFrozen(relid, tid, xmin, cache))
+		x = 0;
+	PG_RETURN_BOOL(x >= since && x < upto);
+}
+
+PG_FUNCTION_INFO_V1(new_rows);
+
+/*
+ * new_rows(source anyelement, since xid8, upto xid8) returns setof anyelement:
+ * the rows of a plain heap table (source is a NULL of its row type) visible
+ * to the current snapshot whose inserting transaction is in [since, upto),
+ * frozen rows counting as transaction 0. With since > 0, pages all-frozen in
+ * the visibility map are not read. Requires SELECT on the table and refuses
+ * tables with row level security in force (it reads the heap directly).
+ */
+Datum
+new_rows(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			rowtype = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	Oid			relid = OidIsValid(rowtype) ? get_typ_typrelid(rowtype) : InvalidOid;
+	uint64		since;
+	uint64		upto;
+	uint64		next;
+	Relation	rel;
+	Snapshot	snapshot = GetActiveSnapshot();
+	BlockNumber nblocks;
+	BlockNumber blk;
+	BufferAccessStrategy strategy;
+	Buffer		vmbuf = InvalidBuffer;
+	TupleTableSlot *slot;
+	HeapTuple  *found;
+	int			nfound;
+	AclResult	acl;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the transaction bounds of new_rows must not be NULL")));
+	since = U64FromFullTransactionId(PG_GETARG_FULLTRANSACTIONID(1));
+	upto = U64FromFullTransactionId(PG_GETARG_FULLTRANSACTIONID(2));
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("the first argument of new_rows must be a table's row type"),
+				 errhint("Pass NULL::schema.table.")));
+	if (snapshot == NULL)
+		elog(ERROR, "no active snapshot");
+
+	rel = table_open(relid, AccessShareLock);
+	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_tableam != GetHeapamTableAmRoutine())
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("new_rows needs a plain heap table, \"%s\" is not one",
+						RelationGetRelationName(rel))));
+	acl = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+	if (acl != ACLCHECK_OK)
+		aclcheck_error(acl, OBJECT_TABLE, RelationGetRelationName(rel));
+	if (check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("new_rows cannot read \"%s\": row level security is in force",
+						RelationGetRelationName(rel))));
+
+	InitMaterializedSRF(fcinfo, 0);
+	PredicateLockRelation(rel, snapshot);
+	next = U64FromFullTransactionId(ReadNextFullTransactionId());
+	nblocks = RelationGetNumberOfBlocks(rel);
+	strategy = GetAccessStrategy(BAS_BULKREAD);
+	slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
+	found = palloc(sizeof(HeapTuple) * MaxHeapTuplesPerPage);
+
+	for (blk = 0; blk < nblocks; blk++)
+	{
+		Buffer		buf;
+		Page		page;
+		OffsetNumber off;
+		OffsetNumber maxoff;
+		int			i;
+
+		CHECK_FOR_INTERRUPTS();
+		/* all-frozen pages hold only old rows */
+		if (since > 0 && VM_ALL_FROZEN(rel, blk, &vmbuf))
+			continue;
+		buf = ReadBufferExtended(rel, MAIN_FORKNUM, blk, RBM_NORMAL, strategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		nfound = 0;
+		if (!PageIsNew(page))
+		{
+			maxoff = PageGetMaxOffsetNumber(page);
+			for (off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
+			{
+				ItemId		item = PageGetItemId(page, off);
+				HeapTupleData tuple;
+				uint64		x;
+
+				if (!ItemIdIsNormal(item))
+					continue;
+				tuple.t_data = (HeapTupleHeader) PageGetItem(page, item);
+				tuple.t_len = ItemIdGetLength(item);
+				tuple.t_tableOid = relid;
+				ItemPointerSet(&tuple.t_self, blk, off);
+				x = HeapTupleHeaderXminFrozen(tuple.t_data) ? 0 :
+					WidenXid(HeapTupleHeaderGetRawXmin(tuple.t_data), next);
+				if (x < since || x >= upto)
+					continue;
+				if (!HeapTupleSatisfiesVisibility(&tuple, snapshot, buf))
+					continue;
+				found[nfound++] = heap_copytuple(&tuple);
+			}
+		}
+		UnlockReleaseBuffer(buf);
+
+		/* out of the buffer lock: the tuplestore may write to disk */
+		for (i = 0; i < nfound; i++)
+		{
+			ExecStoreHeapTuple(found[i], slot, true);
+			slot_getallattrs(slot);		/* fills in columns added later with defaults */
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, slot->tts_values, slot->tts_isnull);
+			ExecClearTuple(slot);
+		}
+	}
+	if (BufferIsValid(vmbuf))
+		ReleaseBuffer(vmbuf);
+	ExecDropSingleTupleTableSlot(slot);
+	FreeAccessStrategy(strategy);
+	table_close(rel, NoLock);
+	return (Datum) 0;
+}
