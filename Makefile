@@ -26,8 +26,12 @@ include $(PGXS)
 
 all: $(EXTENSION)--$(EXTVERSION).sql
 
-$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
-	cat $^ > $@
+# Always reassembled (cheap), so a checkout whose file times say otherwise cannot install
+# a stale script; CI then checks that the committed copy matches.
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) FORCE
+	cat $(SQL_PARTS) > $@
+.PHONY: FORCE
+FORCE:
 
 # TAP tests live under test/t rather than PGXS's default t/.
 prove_installcheck = $(if $(TAP_TESTS),cd $(srcdir) && TESTDIR='$(CURDIR)' PATH="$(bindir):$$PATH" PGPORT='6$(DEF_PGPORT)' \

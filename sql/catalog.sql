@@ -10,7 +10,8 @@ WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
   AND obj_description(d.objid, (SELECT relname FROM pg_class WHERE oid = d.classid)) IS NULL
 ORDER BY 1;
 
--- C functions that are not PARALLEL SAFE (each must be there on purpose)
+-- C functions that are not PARALLEL SAFE (each must be there on purpose: new_rows scans a
+-- table with its own heap scan)
 SELECT p.oid::regprocedure AS not_parallel_safe, p.provolatile, p.proparallel
 FROM pg_proc p
 JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'

@@ -65,6 +65,8 @@ CREATE TABLE retention.job_runs (
 	message text
 );
 CREATE INDEX ON retention.job_runs (job_id, run_id);
+COMMENT ON SEQUENCE retention.jobs_job_id_seq IS 'numbers retention.jobs';
+COMMENT ON SEQUENCE retention.job_runs_run_id_seq IS 'numbers retention.job_runs';
 CREATE INDEX ON retention.job_runs (status) WHERE status = 'running';
 COMMENT ON TABLE retention.job_runs IS
 	'one row per run of a pg_retention job: start, end, status (running, succeeded, failed), rows changed, error';
