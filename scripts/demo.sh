@@ -14,6 +14,9 @@ say "installing into $($PGBIN_SYS/pg_config --pkglibdir)"
 make -s PG_CONFIG=$PGBIN_SYS/pg_config install >/dev/null
 PGBIN=$PGBIN_SYS
 PGR_PORT=${PGR_PORT:-55433}
+# preload the library so the scheduler background worker runs the demo's cohort job
+PGR_EXTRA_CONF=${PGR_EXTRA_CONF:-"shared_preload_libraries = 'pg_retention'
+retention.naptime = '1s'"}
 start_cluster demo-cluster
 
 say "loading CDNOW (test/data/CDNOW_master.txt: 23,570 customers, 69,659 orders, 1997-01 to 1998-06)"
