@@ -45,12 +45,15 @@ if want isolation && [ -n "$(ls test/isolation/specs/*.spec 2>/dev/null)" ]; the
 fi
 if want tap && [ -n "$(ls test/t/*.pl 2>/dev/null)" ]; then
 	say "TAP"
-	# PostgreSQL::Test::Cluster makes its own clusters from the binaries first on PATH.
-	# (a fresh tmp_check: clusters left by an earlier failed run would stop the tests)
-	rm -rf tmp_check && mkdir -p tmp_check && { [ "$(id -u)" -ne 0 ] || chown -R postgres tmp_check; }
-	as_pg env PATH="$PGBIN:$PATH" PG_REGRESS="$PGBIN_SYS/../lib/pgxs/src/test/regress/pg_regress" \
-		TESTDIR="$ROOT" PERL5LIB="$PGBIN_SYS/../lib/pgxs/src/test/perl" \
-		prove --timer test/t/*.pl 2>&1 | tee "$BUILD/tap.log" || status=1
+	# PostgreSQL::Test::Cluster makes its own clusters from the binaries first on PATH, under
+	# $TESTDIR/tmp_check (fresh each time: clusters left by a failed run would stop the tests).
+	# The tests run as "postgres", so they run from a copy under $BUILD, which it can enter.
+	tapdir="$BUILD/tap"
+	rm -rf "$tapdir" && mkdir -p "$tapdir/tmp_check" && cp -r test/t "$tapdir/"
+	[ "$(id -u)" -ne 0 ] || chown -R postgres "$tapdir"
+	(cd "$tapdir" && as_pg env PATH="$PGBIN:$PATH" PG_REGRESS="$PGBIN_SYS/../lib/pgxs/src/test/regress/pg_regress" \
+		TESTDIR="$tapdir" PERL5LIB="$PGBIN_SYS/../lib/pgxs/src/test/perl" \
+		prove --timer t/*.pl) 2>&1 | sed 's|^\(\[[0-9:]*\] \)\?t/|\1test/t/|' | tee "$BUILD/tap.log" || status=1
 	# prove --timer prefixes "[hh:mm:ss] " and appends the time
 	p=$(grep -cE '^(\[[0-9:]+\] )?test/t/.* ok( |$)' "$BUILD/tap.log" || true)
 	f=$(grep -cE '^(\[[0-9:]+\] )?test/t/.*(Failed|Dubious)' "$BUILD/tap.log" || true)
