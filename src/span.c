@@ -264,16 +264,19 @@ ChurnConvention(text *name)
 	return CONV_STANDARD;		/* keep the compiler quiet */
 }
 
-#define SPAN_TABLE_COLS 15
+#define SPAN_TABLE_COLS 16
 
 PG_FUNCTION_INFO_V1(span_table);
 
 /*
  * span_table(state, convention): per covered period the customers at its
- * start and end, new, retained, reactivated, lost (churned during the
- * period), churn events, new customers gone again by the end, churned
- * customers back by the end, CRR = (E - N) / S * 100 and the churn rate of
- * the convention with its numerator and denominator.
+ * start S and end E, new N, retained (at both), reactivated (not at the
+ * start, not new, at the end), lost L (at the start, not at the end),
+ * customers with a subscription end in the period and the number of such
+ * ends, new customers gone again by the end, churned customers back by the
+ * end, CRR = (E - N) / S * 100 and the churn rate of the convention with its
+ * numerator and denominator: standard L / S; chartmogul (churned, not new,
+ * not back by the end) / S; stripe subscription ends / (S + N).
  */
 Datum
 span_table(PG_FUNCTION_ARGS)
@@ -300,7 +303,7 @@ span_table(PG_FUNCTION_ARGS)
 		end += c[SPAN_END_DELTA];
 		if (conv == CONV_STANDARD)
 		{
-			num = c[SPAN_CHURNED];
+			num = c[SPAN_LOST];
 			den = start;
 		}
 		else if (conv == CONV_CHARTMOGUL)
@@ -319,21 +322,22 @@ span_table(PG_FUNCTION_ARGS)
 		v[3] = Int64GetDatum(end);
 		v[4] = Int64GetDatum(start - c[SPAN_LOST]);
 		v[5] = Int64GetDatum(c[SPAN_REACT]);
-		v[6] = Int64GetDatum(c[SPAN_CHURNED]);
-		v[7] = Int64GetDatum(c[SPAN_EVENTS]);
-		v[8] = Int64GetDatum(c[SPAN_NEW_LOST]);
-		v[9] = Int64GetDatum(c[SPAN_BACK]);
+		v[6] = Int64GetDatum(c[SPAN_LOST]);
+		v[7] = Int64GetDatum(c[SPAN_CHURNED]);
+		v[8] = Int64GetDatum(c[SPAN_EVENTS]);
+		v[9] = Int64GetDatum(c[SPAN_NEW_LOST]);
+		v[10] = Int64GetDatum(c[SPAN_BACK]);
 		if (start > 0)
-			v[10] = RoundedRatio(end - c[SPAN_NEW], start, 100, 2);
+			v[11] = RoundedRatio(end - c[SPAN_NEW], start, 100, 2);
 		else
-			nulls[10] = true;
-		v[11] = Int64GetDatum(num);
-		v[12] = Int64GetDatum(den);
+			nulls[11] = true;
+		v[12] = Int64GetDatum(num);
+		v[13] = Int64GetDatum(den);
 		if (den > 0)
-			v[13] = RoundedRatio(num, den, 100, 2);
+			v[14] = RoundedRatio(num, den, 100, 2);
 		else
-			nulls[13] = true;
-		v[14] = CStringGetTextDatum(conv == CONV_STANDARD ? "standard" :
+			nulls[14] = true;
+		v[15] = CStringGetTextDatum(conv == CONV_STANDARD ? "standard" :
 									conv == CONV_CHARTMOGUL ? "chartmogul" : "stripe");
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
 	}

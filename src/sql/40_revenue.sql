@@ -122,10 +122,10 @@ COMMENT ON AGGREGATE retention.span_union(retention.span_state) IS
 CREATE FUNCTION retention.span_table(state retention.span_state, convention text DEFAULT 'standard',
 	OUT period retention.customer_period, OUT customers_start bigint, OUT new_customers bigint,
 	OUT customers_end bigint, OUT retained bigint, OUT reactivated bigint, OUT lost bigint,
-	OUT churn_events bigint, OUT new_lost bigint, OUT churned_back bigint, OUT crr numeric,
+	OUT churned_customers bigint, OUT churn_events bigint, OUT new_lost bigint, OUT churned_back bigint, OUT crr numeric,
 	OUT churn_numerator bigint, OUT churn_denominator bigint, OUT churn_rate numeric,
 	OUT convention_used text)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retention.span_table(retention.span_state, text) IS
-	'per period: subscribers at its start S and end E, new N, retained, reactivated, lost L, CRR = (E-N)/S*100 and churn by convention: standard L/S, chartmogul (without join-and-leave and churn-and-back)/S, stripe churn events/(S+N)';
+	'per period: subscribers at its start S and end E, new N, retained, reactivated, lost L, CRR = (E-N)/S*100 and churn by convention: standard L/S (L: at start, not at end), chartmogul churned customers without join-and-leave and churn-and-back /S, stripe subscription ends/(S+N)';
