@@ -60,3 +60,5 @@ SELECT csat_agg(score, 101) FROM (VALUES (1)) v(score);
 SELECT score_hist_combine('{0,10,1,0,0,0,0,0,0,0,0,0,0}', '{1,5,1,0,0,0,0}');
 SELECT nps_trans('{0,10,1}', 3);
 SELECT nps_trans('{1,5,1,0,0,0,0}', 3);
+SELECT nps_trans('{0,10,1,0,0,0,0,0,0,0,0,0,-1}', 3);
+SELECT score_hist_combine(NULL, '{1,5,1,0,0,0}');

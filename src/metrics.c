@@ -46,6 +46,7 @@ static int64 *
 HistData(ArrayType *a, int *n, const char *what)
 {
 	int64	   *v;
+	int			i;
 
 	if (ARR_NDIM(a) != 1 || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != INT8OID ||
 		ARR_DIMS(a)[0] < 3)
@@ -55,6 +56,9 @@ HistData(ArrayType *a, int *n, const char *what)
 	*n = ARR_DIMS(a)[0];
 	if (v[0] > v[1] || v[1] - v[0] + 3 != *n || v[1] - v[0] > SCORE_MAX_SCALE)
 		goto bad;
+	for (i = 2; i < *n; i++)
+		if (v[i] < 0)
+			goto bad;
 	return v;
 bad:
 	ereport(ERROR,
@@ -62,6 +66,18 @@ bad:
 			 errmsg("invalid score histogram in %s", what),
 			 errdetail("A score histogram is {lo, hi, count(lo), ..., count(hi)}.")));
 	return NULL;				/* keep the compiler quiet */
+}
+
+/*
+ * The memory context a new state belongs in: the aggregate's, or the
+ * current one outside an aggregate.
+ */
+static MemoryContext
+HistContext(FunctionCallInfo fcinfo)
+{
+	MemoryContext agg;
+
+	return AggCheckCallContext(fcinfo, &agg) ? agg : CurrentMemoryContext;
 }
 
 /*
@@ -90,12 +106,8 @@ HistTrans(FunctionCallInfo fcinfo, int32 lo, int32 hi, const char *what, const c
 				 errhint("%s", scale)));
 	if (PG_ARGISNULL(0))
 	{
-		MemoryContext agg;
-		MemoryContext old;
+		MemoryContext old = MemoryContextSwitchTo(HistContext(fcinfo));
 
-		if (!AggCheckCallContext(fcinfo, &agg))
-			agg = CurrentMemoryContext;
-		old = MemoryContextSwitchTo(agg);
 		a = HistNew(lo, hi);
 		MemoryContextSwitchTo(old);
 	}
@@ -177,14 +189,11 @@ score_hist_combine(PG_FUNCTION_ARGS)
 	}
 	if (PG_ARGISNULL(0))
 	{
-		MemoryContext agg;
-		MemoryContext old;
+		MemoryContext old = MemoryContextSwitchTo(HistContext(fcinfo));
 
-		if (!AggCheckCallContext(fcinfo, &agg))
-			agg = CurrentMemoryContext;
-		old = MemoryContextSwitchTo(agg);
 		a = PG_GETARG_ARRAYTYPE_P_COPY(1);
 		MemoryContextSwitchTo(old);
+		(void) HistData(a, &na, "score_hist_combine");
 		PG_RETURN_ARRAYTYPE_P(a);
 	}
 	a = AggCheckCallContext(fcinfo, NULL) ? PG_GETARG_ARRAYTYPE_P(0) : PG_GETARG_ARRAYTYPE_P_COPY(0);
@@ -198,7 +207,7 @@ score_hist_combine(PG_FUNCTION_ARGS)
 				 errdetail("Scale " INT64_FORMAT " to " INT64_FORMAT " met scale " INT64_FORMAT " to " INT64_FORMAT ".",
 						   va[0], va[1], vb[0], vb[1])));
 	for (i = 2; i < na; i++)
-		if (vb[i] < 0 || pg_add_s64_overflow(va[i], vb[i], &va[i]))
+		if (pg_add_s64_overflow(va[i], vb[i], &va[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("score count out of range in score_hist_combine")));
