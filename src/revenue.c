@@ -204,6 +204,9 @@ revenue_table(PG_FUNCTION_ARGS)
 
 	SeriesCheckKind(t, SERIES_REVENUE);
 	InitMaterializedSRF(fcinfo, 0);
+	t = SeriesTrim(t);			/* a partial state may carry empty periods */
+	if (t == NULL)
+		return (Datum) 0;
 	for (i = 0; i < t->nperiods; i++)
 	{
 		const int64 *c = SERIES_ROW(t, i);

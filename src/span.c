@@ -93,42 +93,48 @@ typedef struct SpanRange
 } SpanRange;
 
 /*
- * Is the customer counted at the end of period q?
+ * Is the customer counted at the end of period q? Their ranges are in order
+ * and cover disjoint periods, so only the last one starting at or before q
+ * can cover it (binary search).
  */
 static bool
 SpanAtEnd(const SpanRange *r, int n, int32 q)
 {
-	int			i;
+	int			lo = 0,
+				hi = n - 1;
 
-	for (i = 0; i < n; i++)
-		if (r[i].lo <= q && (r[i].open || q < r[i].hi))
-			return true;
-	return false;
+	while (lo < hi)
+	{
+		int			mid = (lo + hi + 1) / 2;
+
+		if (r[mid].lo <= q)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return r[lo].lo <= q && (r[lo].open || q < r[lo].hi);
 }
 
+/* a start or an end of one of a customer's ranges, as a period ordinal */
+typedef struct SpanEvent
+{
+	int32		p;				/* the period */
+	bool		is_end;			/* an end (else a start) */
+} SpanEvent;
+
 /*
- * Add one customer's counters for event period p to state t.
+ * Add one customer's counters for event period p, where starts of their
+ * ranges and ends begin and end, to state t.
  */
 static void
-SpanAddPeriod(SeriesState *t, const SpanRange *r, int n, int32 p)
+SpanAddPeriod(SeriesState *t, const SpanRange *r, int n, int32 p, int starts, int ends)
 {
 	int64	   *c = SERIES_ROW(t, p - t->base);
 	bool		at_start = SpanAtEnd(r, n, p - 1);
 	bool		at_end = SpanAtEnd(r, n, p);
 	bool		is_new = (r[0].lo == p);
-	int			ends = 0;
-	int			i;
 
-	for (i = 0; i < n; i++)
-	{
-		if (r[i].lo == p)
-			c[SPAN_END_DELTA]++;
-		if (!r[i].open && r[i].hi == p)
-		{
-			c[SPAN_END_DELTA]--;
-			ends++;
-		}
-	}
+	c[SPAN_END_DELTA] += starts - ends;
 	c[SPAN_NEW] += is_new;
 	c[SPAN_NEW_LOST] += is_new && !at_end;
 	c[SPAN_REACT] += !at_start && !is_new && at_end;
@@ -140,13 +146,13 @@ SpanAddPeriod(SeriesState *t, const SpanRange *r, int n, int32 p)
 }
 
 /*
- * Compare period ordinals for qsort.
+ * Order events by period for qsort.
  */
 static int
-CmpInt32(const void *a, const void *b)
+CmpEvent(const void *a, const void *b)
 {
-	int32		x = *(const int32 *) a;
-	int32		y = *(const int32 *) b;
+	int32		x = ((const SpanEvent *) a)->p;
+	int32		y = ((const SpanEvent *) b)->p;
 
 	return (x > y) - (x < y);
 }
@@ -166,7 +172,7 @@ span_agg_trans(PG_FUNCTION_ARGS)
 	PeriodUnit	unit;
 	int32		nranges;
 	SpanRange  *r;
-	int32	   *events;
+	SpanEvent  *events;
 	int			nevents = 0;
 	int32		lo,
 				hi;
@@ -196,7 +202,7 @@ span_agg_trans(PG_FUNCTION_ARGS)
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
 	r = palloc(sizeof(SpanRange) * nranges);
-	events = palloc(sizeof(int32) * nranges * 2);
+	events = palloc(sizeof(SpanEvent) * nranges * 2);
 	for (i = 0; i < nranges; i++)
 	{
 		RangeBound	lower,
@@ -211,17 +217,33 @@ span_agg_trans(PG_FUNCTION_ARGS)
 		r[i].lo = PERIOD_GET_ORDINAL(PeriodFromDate(DatumGetDateADT(lower.val), unit));
 		r[i].open = upper.infinite || DATE_NOT_FINITE(DatumGetDateADT(upper.val));
 		r[i].hi = r[i].open ? r[i].lo : PERIOD_GET_ORDINAL(PeriodFromDate(DatumGetDateADT(upper.val), unit));
-		events[nevents++] = r[i].lo;
+		events[nevents].p = r[i].lo;
+		events[nevents++].is_end = false;
 		if (!r[i].open)
-			events[nevents++] = r[i].hi;
+		{
+			events[nevents].p = r[i].hi;
+			events[nevents++].is_end = true;
+		}
 	}
-	qsort(events, nevents, sizeof(int32), CmpInt32);
-	lo = events[0];
-	hi = events[nevents - 1];
+	qsort(events, nevents, sizeof(SpanEvent), CmpEvent);
+	lo = events[0].p;
+	hi = events[nevents - 1].p;
 	t = SeriesForUpdate(fcinfo, 0, SERIES_SPAN, unit, lo, hi, "span_agg");
-	for (i = 0; i < nevents; i++)
-		if (i == 0 || events[i] != events[i - 1])
-			SpanAddPeriod(t, r, nranges, events[i]);
+	for (i = 0; i < nevents;)
+	{
+		int			j = i,
+					starts = 0,
+					ends = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		for (; j < nevents && events[j].p == events[i].p; j++)
+		{
+			ends += events[j].is_end;
+			starts += !events[j].is_end;
+		}
+		SpanAddPeriod(t, r, nranges, events[i].p, starts, ends);
+		i = j;
+	}
 	pfree(r);
 	pfree(events);
 	PG_RETURN_POINTER(t);
@@ -289,6 +311,9 @@ span_table(PG_FUNCTION_ARGS)
 
 	SeriesCheckKind(t, SERIES_SPAN);
 	InitMaterializedSRF(fcinfo, 0);
+	t = SeriesTrim(t);			/* a partial state may carry empty periods */
+	if (t == NULL)
+		return (Datum) 0;
 	for (i = 0; i < t->nperiods; i++)
 	{
 		const int64 *c = SERIES_ROW(t, i);
