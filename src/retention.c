@@ -4,7 +4,9 @@
  *	  retention_agg(customer_activity) -> retention_state, its combine function
  *	  and I/O; the accessors retention_table(state, inactivity) and
  *	  lifecycle_table(state, inactivity); the scalar formulas crr() and
- *	  churn_rate().
+ *	  churn_rate(). retention_table takes a churn convention (see
+ *	  docs/retention.md): 'standard' and 'chartmogul' give L / S on
+ *	  period-level activity, 'stripe' L / (S + N).
  *
  * With an inactivity window K, a customer counts at period p when active in
  * one of p-K+1 .. p. The state records, for every period q and every customer
@@ -28,6 +30,7 @@
 #include "utils/builtins.h"
 
 #include "retention.h"
+#include "revenue.h"
 
 PG_FUNCTION_INFO_V1(retention_agg_trans);
 
@@ -149,15 +152,17 @@ RetentionAccessorStart(FunctionCallInfo fcinfo, int *n)
 PG_FUNCTION_INFO_V1(retention_table);
 
 /*
- * retention_table(state, inactivity): one row per covered period:
+ * retention_table(state, inactivity, convention): one row per covered period:
  * (period, customers_start, new_customers, customers_end, retained,
- * reactivated, lost, crr, churn_rate); the rates are NULL when
- * customers_start is 0.
+ * reactivated, lost, crr, churn_rate); the rates are NULL when their
+ * denominator is 0. The churn rate is L / S, or L / (S + N) with the
+ * 'stripe' convention.
  */
 Datum
 retention_table(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			conv = PG_NARGS() > 2 ? ChurnConvention(PG_GETARG_TEXT_PP(2)) : CONV_STANDARD;
 	int			n;
 	RetentionRow *rows = RetentionAccessorStart(fcinfo, &n);
 	int			i;
@@ -176,12 +181,15 @@ retention_table(PG_FUNCTION_ARGS)
 		values[5] = Int64GetDatum(r->reactivated);
 		values[6] = Int64GetDatum(r->lost);
 		if (r->customers_start > 0)
-		{
 			values[7] = RoundedRatio(r->customers_end - r->new_customers, r->customers_start, 100, 2);
-			values[8] = RoundedRatio(r->lost, r->customers_start, 100, 2);
-		}
 		else
-			nulls[7] = nulls[8] = true;
+			nulls[7] = true;
+		if (conv == CONV_STRIPE && r->customers_start + r->new_customers > 0)
+			values[8] = RoundedRatio(r->lost, r->customers_start + r->new_customers, 100, 2);
+		else if (conv != CONV_STRIPE && r->customers_start > 0)
+			values[8] = RoundedRatio(r->lost, r->customers_start, 100, 2);
+		else
+			nulls[8] = true;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

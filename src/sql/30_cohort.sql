@@ -102,13 +102,14 @@ COMMENT ON AGGREGATE retention.retention_union(retention.retention_state) IS
 	'sum of retention states (roll up states kept per segment or per shard)';
 
 CREATE FUNCTION retention.retention_table(state retention.retention_state, inactivity int DEFAULT 1,
+	convention text DEFAULT 'standard',
 	OUT period retention.customer_period, OUT customers_start bigint, OUT new_customers bigint,
 	OUT customers_end bigint, OUT retained bigint, OUT reactivated bigint, OUT lost bigint,
 	OUT crr numeric, OUT churn_rate numeric)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION retention.retention_table(retention.retention_state, int) IS
-	'per period: customers at start S, new N, at end E, retained, reactivated, lost L, CRR = (E-N)/S*100, churn = L/S*100; a customer counts when active in one of the last "inactivity" periods';
+COMMENT ON FUNCTION retention.retention_table(retention.retention_state, int, text) IS
+	'per period: customers at start S, new N, at end E, retained, reactivated, lost L, CRR = (E-N)/S*100, churn = L/S*100 (convention ''stripe'': L/(S+N)*100); a customer counts when active in one of the last "inactivity" periods';
 CREATE FUNCTION retention.lifecycle_table(state retention.retention_state, inactivity int DEFAULT 1,
 	OUT period retention.customer_period, OUT new_customers bigint, OUT returning_customers bigint,
 	OUT resurrecting_customers bigint, OUT dormant_customers bigint)
