@@ -2,16 +2,16 @@
 # Runs every pg_retention test suite: builds the extension, installs it into a private copy
 # of PostgreSQL under build/, starts a throwaway cluster and runs pg_regress, the isolation
 # specs and the TAP tests against it. Stops the cluster afterwards; exits non-zero on any
-# failure. Usage: scripts/test.sh [regress|isolation|tap ...]   (default: all suites)
+# failure. Usage: scripts/test.sh [regress|isolation|tap|fuzz ...]   (default: all suites)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(regress isolation tap)
+[ ${#suites[@]} -eq 0 ] && suites=(regress isolation tap fuzz)
 want() { [[ " ${suites[*]} " == *" $1 "* ]]; }
 
-need_packages
+if want fuzz; then need_packages clang; else need_packages; fi
 build
 # The install script is generated from src/sql/; in CI the committed copy must match.
 if [ "${CI:-}" = true ] && [ -d .git ] && ! git diff --quiet -- 'pg_retention--*.sql'; then
@@ -61,6 +61,21 @@ if want tap && [ -n "$(ls test/t/*.pl 2>/dev/null)" ]; then
 fi
 
 stop_cluster
+
+if want fuzz; then
+	# a short smoke run of the libFuzzer harness keeps it building and finds shallow bugs;
+	# the long runs are done by hand (test/fuzz/README.md)
+	say "fuzz (30 s smoke run of test/fuzz/period_fuzzer)"
+	if test/fuzz/build.sh >"$BUILD/fuzz.log" 2>&1 &&
+		test/fuzz/period_fuzzer -max_total_time=30 -print_final_stats=1 test/fuzz/corpus >>"$BUILD/fuzz.log" 2>&1; then
+		grep -E '^Done|number_of_executed_units' "$BUILD/fuzz.log" || true
+		passed=$((passed + 1))
+	else
+		tail -n 30 "$BUILD/fuzz.log"
+		failed=$((failed + 1)); status=1
+	fi
+fi
+
 [ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
 printf '\ntests: %d passed, %d failed\n' "$passed" "$failed"
 exit "$status"

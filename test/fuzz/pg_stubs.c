@@ -32,6 +32,7 @@
 #include "fuzz_stubs.h"
 
 MemoryContext CurrentMemoryContext = NULL;
+pg_tz	   *session_timezone = NULL;
 
 /* every allocation of one fuzz input, freed together afterwards */
 static void **allocations;
