@@ -3,6 +3,7 @@
 -- downgrade policies, a grace period, a fiscal year, a rolling 12-month window with and
 -- without a status hold, and a membership-anniversary program on order counts.
 SET TIME ZONE 'UTC';
+SET datestyle = 'ISO, YMD';
 \set SHOW_CONTEXT never
 CREATE TABLE purchases (customer_id int, ordered_on date, amount numeric(10,2), kind text DEFAULT 'sale');
 INSERT INTO purchases (customer_id, ordered_on, amount, kind) VALUES
@@ -128,3 +129,16 @@ SELECT * FROM retention.loyalty_status('anniversary', 8, '2022-03-10');
 -- with match any, Gold needs 5 orders or $500: reached on 2021-05-01 ($600 in three orders)
 UPDATE retention.loyalty_programs SET match = 'any' WHERE program_name = 'anniversary';
 SELECT * FROM retention.loyalty_history('anniversary', 8, '2023-01-01');
+
+-- the bulk refresh writes the same standings and changes into the program's tables, first as
+-- of the end of 2022, then as of mid-2025 (adding only the later changes)
+SELECT retention.refresh_loyalty('sephora', '2022-12-31');
+SELECT customer_id, tier, since, expires, qualifying_amount, amount_to_keep, next_tier, amount_to_next FROM sephora_tiers ORDER BY 1;
+SELECT * FROM sephora_tier_history ORDER BY 1, 2;
+SELECT retention.refresh_loyalty('sephora', '2025-06-30');
+SELECT customer_id, tier, since, expires, qualifying_amount, amount_to_keep, next_tier, amount_to_next FROM sephora_tiers ORDER BY 1;
+SELECT * FROM sephora_tier_history ORDER BY 1, 2;
+-- tier migration from the end of 2022 to mid-2025, as the demo prints it
+SELECT from_tier, to_tier, count(*) FROM (
+  SELECT customer_id, (retention.loyalty_status('sephora', customer_id, '2022-12-31')).tier AS from_tier, tier AS to_tier
+  FROM sephora_tiers) m GROUP BY 1, 2 ORDER BY 1, 2;

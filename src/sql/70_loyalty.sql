@@ -272,9 +272,9 @@ BEGIN
 		END IF;
 	END IF;
 	IF p.exclude IS NOT NULL THEN
-		IF p.exclude ~ ';' THEN
+		IF p.exclude ~ '(;|--|/\*)' OR btrim(p.exclude) = '' THEN
 			RAISE EXCEPTION 'invalid exclusion expression: %', p.exclude USING ERRCODE = 'syntax_error',
-				DETAIL = 'An exclusion is one boolean expression; it must not contain a semicolon.';
+				DETAIL = 'An exclusion is one boolean expression, without semicolons or comments.';
 		END IF;
 		BEGIN
 			EXECUTE format('SELECT (%s)::boolean FROM %s s LIMIT 0', p.exclude, src);
@@ -680,6 +680,7 @@ CREATE FUNCTION retention.loyalty_source_sql(p retention.loyalty_programs, as_of
 DECLARE
 	src regclass := to_regclass(p.source);
 	typ regtype;
+	col text;
 	day text;
 	excl text := CASE WHEN p.exclude IS NULL THEN 'false' ELSE format('coalesce((%s)::boolean, false)', p.exclude) END;
 BEGIN
@@ -687,6 +688,15 @@ BEGIN
 		RAISE EXCEPTION 'relation "%" of loyalty program "%" does not exist', p.source, p.program_name
 			USING ERRCODE = 'undefined_table', HINT = 'Recreate the table, or point the program at another source.';
 	END IF;
+	-- the source may have changed since the program was defined
+	FOREACH col IN ARRAY ARRAY[p.customer_column, p.time_column, p.amount_column] LOOP
+		IF col IS NOT NULL AND NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = src AND a.attname = col
+										   AND a.attnum > 0 AND NOT a.attisdropped) THEN
+			RAISE EXCEPTION 'column "%" of relation "%" does not exist', col, p.source
+				USING ERRCODE = 'undefined_column',
+				HINT = format('Loyalty program "%s" reads it; restore the column or change the program.', p.program_name);
+		END IF;
+	END LOOP;
 	SELECT a.atttypid INTO typ FROM pg_attribute a
 	WHERE a.attrelid = src AND a.attname = p.time_column AND a.attnum > 0 AND NOT a.attisdropped;
 	day := CASE typ WHEN 'timestamptz'::regtype THEN format('(s.%I AT TIME ZONE %L)::date', p.time_column, p.timezone)
