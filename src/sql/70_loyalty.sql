@@ -861,8 +861,7 @@ BEGIN
 	BEGIN
 		INSERT INTO retention.jobs (job_name, job_type, schedule, timezone, config, next_run)
 		VALUES (job_name, 'loyalty_refresh', schedule, timezone,
-				jsonb_build_object('program', p.program_name, 'tier_table', p.tier_table,
-								   'history_table', p.history_table),
+				jsonb_build_object('program', p.program_name),
 				next)
 		RETURNING job_id INTO id;
 	EXCEPTION WHEN check_violation THEN
