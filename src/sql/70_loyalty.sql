@@ -192,6 +192,10 @@ BEGIN
 								 OR (t->>'min_orders')::numeric <> trunc((t->>'min_orders')::numeric)) THEN
 			RAISE EXCEPTION 'min_orders of tier "%" must be a whole number', t->>'name' USING ERRCODE = 'invalid_parameter_value';
 		END IF;
+		IF (t->>'min_amount')::numeric <> round((t->>'min_amount')::numeric, 4) THEN
+			RAISE EXCEPTION 'min_amount of tier "%" has more than 4 decimal places', t->>'name'
+				USING ERRCODE = 'invalid_parameter_value', DETAIL = 'Amounts are exact to 1/10000.';
+		END IF;
 		IF (t->>'min_amount')::numeric < 0 OR (t->>'min_orders')::numeric < 0 THEN
 			RAISE EXCEPTION 'tier "%" has a negative threshold', t->>'name' USING ERRCODE = 'invalid_parameter_value',
 				DETAIL = 'Thresholds on spend and orders must be zero or more.';
@@ -416,265 +420,58 @@ END $$;
 COMMENT ON FUNCTION retention.drop_loyalty_program(text, boolean) IS
 	'delete a loyalty program; with drop_tables, drop its tier and history tables too';
 
--- Qualification windows of year kind: the number of the window containing d, and its start.
-CREATE FUNCTION retention.loyalty_window_no(p retention.loyalty_programs, member_since date, d date) RETURNS int
-	LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, retention, pg_temp AS $$
-DECLARE
-	n int;
-BEGIN
-	CASE p.qualification_window
-		WHEN 'calendar_year' THEN
-			RETURN extract(year FROM d)::int;
-		WHEN 'fiscal_year' THEN
-			RETURN extract(year FROM d)::int - CASE WHEN extract(month FROM d) < p.fiscal_first_month THEN 1 ELSE 0 END;
-		WHEN 'anniversary_year' THEN
-			n := extract(year FROM d)::int - extract(year FROM member_since)::int;
-			IF (member_since + make_interval(years => n))::date > d THEN
-				n := n - 1;
-			END IF;
-			RETURN n;
-	END CASE;
-	RETURN NULL;
-END $$;
-COMMENT ON FUNCTION retention.loyalty_window_no(retention.loyalty_programs, date, date) IS
-	'internal: the number of the year window of a program containing a date (the year; the fiscal year''s first calendar year; years since membership)';
-
-CREATE FUNCTION retention.loyalty_window_start(p retention.loyalty_programs, member_since date, n int) RETURNS date
-	LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, retention, pg_temp
-	RETURN CASE p.qualification_window
-		WHEN 'calendar_year' THEN make_date(n, 1, 1)
-		WHEN 'fiscal_year' THEN make_date(n, p.fiscal_first_month, 1)
-		WHEN 'anniversary_year' THEN (member_since + make_interval(years => n))::date END;
-COMMENT ON FUNCTION retention.loyalty_window_start(retention.loyalty_programs, date, int) IS
-	'internal: the first day of a program''s year window number n';
-
 CREATE TYPE retention.loyalty_result AS (
 	state retention.loyalty_state,		-- the standing as of the date
 	history retention.loyalty_change[]	-- every change up to the date, oldest first
 );
-COMMENT ON TYPE retention.loyalty_result IS 'internal: what loyalty_replay returns';
+COMMENT ON TYPE retention.loyalty_result IS 'what loyalty_agg returns: a customer''s standing and tier history';
 
--- The tier engine: replays one customer's qualifying orders day by day up to as_of under a
--- program's rules (docs/loyalty.md). days: the distinct days with qualifying orders, ascending;
--- amounts, orders: the qualifying spend and order count of each day; member_since: the day of
--- the customer's first source row. Evaluated only on days where something can change: order
--- days, the day the current status expires, the day a grace period ends.
-CREATE FUNCTION retention.loyalty_replay(p retention.loyalty_programs, member_since date,
-	days date[], amounts numeric[], orders bigint[], as_of date)
-	RETURNS retention.loyalty_result
-	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, retention, pg_temp AS $$
-DECLARE
-	rolling boolean := p.qualification_window = 'rolling_months';
-	hold int := CASE WHEN rolling THEN p.window_months + p.status_months ELSE p.status_years END;
-	t_name text[];
-	t_amt numeric[];
-	t_cnt bigint[];
-	k int;
-	nd int := coalesce(cardinality(days), 0);
-	texp date[];		-- per tier: first day its latest qualification no longer holds
-	i int := 1;
-	j int;
-	t int;
-	d date;
-	cand date;
-	cur int := 0;
-	since date := member_since;
-	cur_exp date;
-	grace_end date;
-	best int;
-	nt int;
-	wn int;				-- year windows: the window of the running sums
-	w_amt numeric := 0;
-	w_cnt bigint := 0;
-	oa date;
-	oc date;
-	o date;
-	sa numeric;
-	sc bigint;
-	hist retention.loyalty_change[] := '{}';
-	st retention.loyalty_state;
-	res retention.loyalty_result;
-	met boolean;
-BEGIN
-	SELECT array_agg(x->>'name' ORDER BY (x->>'rank')::int), array_agg((x->>'min_amount')::numeric ORDER BY (x->>'rank')::int),
-		   array_agg((x->>'min_orders')::bigint ORDER BY (x->>'rank')::int)
-	INTO t_name, t_amt, t_cnt FROM jsonb_array_elements(p.tiers) x;
-	k := cardinality(t_name);
-	texp := array_fill(NULL::date, ARRAY[k]);
-	IF member_since IS NULL OR member_since > as_of THEN
-		RETURN NULL;
-	END IF;
+-- The tier engine (src/loyalty.c): collects one customer's rows and replays them under a
+-- program's rules up to as_of. The program's rules come as constant arguments; the
+-- functions below build the call from a program row.
+CREATE FUNCTION retention.loyalty_agg_transfn(internal, date, numeric, boolean, date, text, int, int, int, int,
+	text, int, text, text, text[], int[], numeric[], bigint[])
+	RETURNS internal AS 'MODULE_PATHNAME', 'loyalty_agg_transfn' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.loyalty_agg_transfn(internal, date, numeric, boolean, date, text, int, int, int, int, text, int, text, text, text[], int[], numeric[], bigint[]) IS
+	'internal: loyalty_agg transition (collects a row)';
+CREATE FUNCTION retention.loyalty_agg_finalfn(internal, date, numeric, boolean, date, text, int, int, int, int,
+	text, int, text, text, text[], int[], numeric[], bigint[])
+	RETURNS retention.loyalty_result AS 'MODULE_PATHNAME', 'loyalty_agg_finalfn' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.loyalty_agg_finalfn(internal, date, numeric, boolean, date, text, int, int, int, int, text, int, text, text, text[], int[], numeric[], bigint[]) IS
+	'internal: loyalty_agg final function (replays the rows under the rules)';
+CREATE AGGREGATE retention.loyalty_agg(day date, amount numeric, counted boolean, as_of date,
+	qualification_window text, window_months int, fiscal_first_month int, status_years int, status_months int,
+	downgrade_policy text, grace_days int, match text, base_tier text,
+	tier_names text[], tier_ranks int[], tier_amounts numeric[], tier_orders bigint[]) (
+	SFUNC = retention.loyalty_agg_transfn,
+	STYPE = internal,
+	FINALFUNC = retention.loyalty_agg_finalfn,
+	FINALFUNC_EXTRA,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE retention.loyalty_agg(date, numeric, boolean, date, text, int, int, int, int, text, int, text, text, text[], int[], numeric[], bigint[]) IS
+	'the loyalty-tier engine over one customer''s order rows (day, amount, counts toward tiers?) under a program''s rules, as of a date; used by loyalty_status, loyalty_history and refresh_loyalty';
 
-	LOOP
-		-- the next day something can change
-		d := CASE WHEN i <= nd THEN days[i] END;
-		IF cur > 0 THEN
-			cand := coalesce(grace_end, cur_exp);
-			IF d IS NULL OR cand < d THEN
-				d := cand;
-			END IF;
-		END IF;
-		EXIT WHEN d IS NULL OR d > as_of;
+-- The loyalty_agg call for a program over source rows aliased s, as of a date.
+CREATE FUNCTION retention.loyalty_agg_sql(p retention.loyalty_programs, day text, amount text, counted text, as_of date)
+	RETURNS text
+	LANGUAGE sql STABLE SET search_path = pg_catalog, retention, pg_temp
+	RETURN (SELECT format('retention.loyalty_agg(%s, %s, %s, %L::date, %L, %L::int, %L::int, %L::int, %L::int, %L, %L::int, %L, %L, '
+						  '%L::text[], %L::int[], %L::numeric[], %L::bigint[])',
+						  day, amount, counted, as_of, p.qualification_window, p.window_months, p.fiscal_first_month,
+						  p.status_years, p.status_months, p.downgrade_policy, p.grace_days, p.match, p.base_tier,
+						  array_agg(x->>'name' ORDER BY (x->>'rank')::int),
+						  array_agg((x->>'rank')::int ORDER BY (x->>'rank')::int),
+						  array_agg((x->>'min_amount')::numeric ORDER BY (x->>'rank')::int),
+						  array_agg((x->>'min_orders')::bigint ORDER BY (x->>'rank')::int))
+			FROM jsonb_array_elements(p.tiers) x);
+COMMENT ON FUNCTION retention.loyalty_agg_sql(retention.loyalty_programs, text, text, text, date) IS
+	'internal: the loyalty_agg call expression of a program';
 
-		IF i <= nd AND days[i] = d THEN
-			-- the day's orders: when does each tier's latest qualification end?
-			IF rolling THEN
-				FOR t IN 1..k LOOP
-					-- walk back from the newest order in the window until the thresholds are met
-					sa := 0; sc := 0; oa := NULL; oc := NULL;
-					j := i;
-					WHILE j >= 1 AND (days[j] + make_interval(months => p.window_months))::date > d LOOP
-						sa := sa + amounts[j];
-						sc := sc + orders[j];
-						IF oa IS NULL AND t_amt[t] IS NOT NULL AND sa >= t_amt[t] THEN
-							oa := days[j];
-						END IF;
-						IF oc IS NULL AND t_cnt[t] IS NOT NULL AND sc >= t_cnt[t] THEN
-							oc := days[j];
-						END IF;
-						j := j - 1;
-					END LOOP;
-					-- the day whose order leaving the window ends the qualification
-					IF p.match = 'all' THEN
-						o := CASE WHEN (t_amt[t] IS NOT NULL AND oa IS NULL) OR (t_cnt[t] IS NOT NULL AND oc IS NULL)
-							THEN NULL ELSE least(oa, oc) END;
-					ELSE
-						o := greatest(oa, oc);
-					END IF;
-					IF o IS NOT NULL THEN
-						texp[t] := greatest(texp[t], (o + make_interval(months => hold))::date);
-					END IF;
-				END LOOP;
-			ELSE
-				IF wn IS DISTINCT FROM retention.loyalty_window_no(p, member_since, d) THEN
-					wn := retention.loyalty_window_no(p, member_since, d);
-					w_amt := 0;
-					w_cnt := 0;
-				END IF;
-				w_amt := w_amt + amounts[i];
-				w_cnt := w_cnt + orders[i];
-				FOR t IN 1..k LOOP
-					IF p.match = 'all' THEN
-						met := coalesce(w_amt >= t_amt[t], true) AND coalesce(w_cnt >= t_cnt[t], true);
-					ELSE
-						met := coalesce(w_amt >= t_amt[t], false) OR coalesce(w_cnt >= t_cnt[t], false);
-					END IF;
-					IF met THEN
-						texp[t] := greatest(texp[t], retention.loyalty_window_start(p, member_since, wn + hold + 1));
-					END IF;
-				END LOOP;
-			END IF;
-			i := i + 1;
-		END IF;
-
-		-- the highest tier whose latest qualification still holds
-		best := 0;
-		FOR t IN REVERSE k..1 LOOP
-			IF texp[t] > d THEN
-				best := t;
-				EXIT;
-			END IF;
-		END LOOP;
-		IF best > cur THEN
-			hist := hist || ROW(d, CASE WHEN cur = 0 THEN p.base_tier ELSE t_name[cur] END, t_name[best], 'qualified')::retention.loyalty_change;
-			cur := best;
-			since := d;
-			cur_exp := texp[best];
-			grace_end := NULL;
-		ELSIF cur > 0 AND texp[cur] > d THEN
-			-- requalified for the tier held (also ends a grace period)
-			cur_exp := greatest(cur_exp, texp[cur]);
-			grace_end := NULL;
-		ELSIF cur > 0 AND cur_exp <= d THEN
-			IF p.grace_days > 0 AND grace_end IS NULL THEN
-				grace_end := cur_exp + p.grace_days;
-			END IF;
-			IF grace_end IS NULL OR grace_end <= d THEN
-				IF p.downgrade_policy = 'one_tier' THEN
-					nt := greatest(cur - 1, best);
-				ELSE
-					nt := best;
-				END IF;
-				hist := hist || ROW(d, t_name[cur], CASE WHEN nt = 0 THEN p.base_tier ELSE t_name[nt] END,
-					CASE WHEN grace_end IS NOT NULL THEN 'grace ended'
-						 WHEN p.downgrade_policy = 'one_tier' THEN 'downgraded' ELSE 'expired' END)::retention.loyalty_change;
-				IF nt = 0 THEN
-					cur_exp := NULL;
-				ELSIF nt = best THEN
-					cur_exp := texp[nt];
-				ELSIF rolling THEN
-					-- one rank down, held for one window from the downgrade
-					cur_exp := (d + make_interval(months => p.window_months))::date;
-				ELSE
-					-- one rank down, held through the end of the current window
-					cur_exp := retention.loyalty_window_start(p, member_since,
-						retention.loyalty_window_no(p, member_since, d) + 1);
-				END IF;
-				cur := nt;
-				since := d;
-				grace_end := NULL;
-			END IF;
-		END IF;
-	END LOOP;
-
-	-- the standing as of the date
-	st.tier := CASE WHEN cur = 0 THEN p.base_tier ELSE t_name[cur] END;
-	st.tier_rank := CASE WHEN cur = 0 THEN 0 ELSE (SELECT (x->>'rank')::int FROM jsonb_array_elements(p.tiers) x WHERE x->>'name' = t_name[cur]) END;
-	st.since := since;
-	st.expires := cur_exp;
-	st.grace_ends := grace_end;
-	sa := 0;
-	sc := 0;
-	IF rolling THEN
-		st.window_start := (as_of - make_interval(months => p.window_months))::date + 1;
-		-- the days d with d + window_months months > as_of
-		WHILE (st.window_start - 1 + make_interval(months => p.window_months))::date > as_of LOOP
-			st.window_start := st.window_start - 1;
-		END LOOP;
-		WHILE (st.window_start + make_interval(months => p.window_months))::date <= as_of LOOP
-			st.window_start := st.window_start + 1;
-		END LOOP;
-		st.window_end := as_of + 1;
-		FOR j IN 1..nd LOOP
-			IF days[j] <= as_of AND (days[j] + make_interval(months => p.window_months))::date > as_of THEN
-				sa := sa + amounts[j];
-				sc := sc + orders[j];
-			END IF;
-		END LOOP;
-	ELSE
-		wn := retention.loyalty_window_no(p, member_since, as_of);
-		st.window_start := retention.loyalty_window_start(p, member_since, wn);
-		st.window_end := retention.loyalty_window_start(p, member_since, wn + 1);
-		FOR j IN 1..nd LOOP
-			IF days[j] >= st.window_start AND days[j] <= as_of THEN
-				sa := sa + amounts[j];
-				sc := sc + orders[j];
-			END IF;
-		END LOOP;
-	END IF;
-	st.qualifying_amount := sa;
-	st.qualifying_orders := sc;
-	IF cur > 0 THEN
-		-- greatest() skips NULLs: a tier without that threshold needs nothing of it
-		st.amount_to_keep := CASE WHEN t_amt[cur] IS NOT NULL THEN greatest(t_amt[cur] - sa, 0) END;
-		st.orders_to_keep := CASE WHEN t_cnt[cur] IS NOT NULL THEN greatest(t_cnt[cur] - sc, 0) END;
-	END IF;
-	IF cur < k THEN
-		st.next_tier := t_name[cur + 1];
-		st.amount_to_next := CASE WHEN t_amt[cur + 1] IS NOT NULL THEN greatest(t_amt[cur + 1] - sa, 0) END;
-		st.orders_to_next := CASE WHEN t_cnt[cur + 1] IS NOT NULL THEN greatest(t_cnt[cur + 1] - sc, 0) END;
-	END IF;
-	res.state := st;
-	res.history := hist;
-	RETURN res;
-END $$;
-COMMENT ON FUNCTION retention.loyalty_replay(retention.loyalty_programs, date, date[], numeric[], bigint[], date) IS
-	'internal: the tier engine; replays one customer''s daily qualifying spend and orders under a program''s rules up to a date';
-
--- The query of a program's source as daily rows (customer, day, amount, orders): amount and
--- orders count the qualifying rows only; rows the exclusion matches count as zero orders (the
--- day still marks membership). cond: an extra condition on the source row s.
-CREATE FUNCTION retention.loyalty_source_sql(p retention.loyalty_programs, as_of date, cond text DEFAULT 'true')
+-- The query evaluating every customer of a program's source as of a date:
+-- (customer, r retention.loyalty_result). Rows the exclusion matches still mark membership
+-- but do not count toward tiers. cond: an extra condition on the source row s.
+CREATE FUNCTION retention.loyalty_eval_sql(p retention.loyalty_programs, as_of date, cond text DEFAULT 'true')
 	RETURNS text
 	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, retention, pg_temp AS $$
 DECLARE
@@ -682,7 +479,7 @@ DECLARE
 	typ regtype;
 	col text;
 	day text;
-	excl text := CASE WHEN p.exclude IS NULL THEN 'false' ELSE format('coalesce((%s)::boolean, false)', p.exclude) END;
+	upto text;
 BEGIN
 	IF src IS NULL THEN
 		RAISE EXCEPTION 'relation "%" of loyalty program "%" does not exist', p.source, p.program_name
@@ -699,30 +496,24 @@ BEGIN
 	END LOOP;
 	SELECT a.atttypid INTO typ FROM pg_attribute a
 	WHERE a.attrelid = src AND a.attname = p.time_column AND a.attnum > 0 AND NOT a.attisdropped;
-	day := CASE typ WHEN 'timestamptz'::regtype THEN format('(s.%I AT TIME ZONE %L)::date', p.time_column, p.timezone)
-		ELSE format('s.%I::date', p.time_column) END;
-	RETURN format('SELECT s.%1$I AS customer, %2$s AS day, '
-				  'coalesce(sum(%3$s) FILTER (WHERE NOT %4$s), 0)::numeric AS amount, '
-				  'count(*) FILTER (WHERE NOT %4$s) AS orders '
-				  'FROM %5$s s WHERE s.%1$I IS NOT NULL AND s.%6$I IS NOT NULL AND %2$s <= %7$L AND (%8$s) '
-				  'GROUP BY 1, 2',
-				  p.customer_column, day,
-				  CASE WHEN p.amount_column IS NULL THEN '0' ELSE format('coalesce(s.%I, 0)::numeric', p.amount_column) END,
-				  excl, src, p.time_column, as_of, cond);
+	IF typ = 'timestamptz'::regtype THEN
+		day := format('(s.%I AT TIME ZONE %L)::date', p.time_column, p.timezone);
+		upto := format('s.%I < (%L::date + 1)::timestamp AT TIME ZONE %L', p.time_column, as_of, p.timezone);
+	ELSE
+		day := format('s.%I::date', p.time_column);
+		upto := format('s.%I < %L::date + 1', p.time_column, as_of);
+	END IF;
+	RETURN format('SELECT s.%1$I AS customer, %2$s AS r FROM %3$s s '
+				  'WHERE s.%1$I IS NOT NULL AND %4$s AND (%5$s) GROUP BY s.%1$I',
+				  p.customer_column,
+				  retention.loyalty_agg_sql(p, day,
+					  CASE WHEN p.amount_column IS NULL THEN '0::numeric' ELSE format('s.%I::numeric', p.amount_column) END,
+					  CASE WHEN p.exclude IS NULL THEN 'true' ELSE format('NOT coalesce((%s)::boolean, false)', p.exclude) END,
+					  as_of),
+				  src, upto, cond);
 END $$;
-COMMENT ON FUNCTION retention.loyalty_source_sql(retention.loyalty_programs, date, text) IS
-	'internal: the query of a loyalty program''s source as daily qualifying spend and orders per customer';
-
--- The query that evaluates every customer of a source query (customer, day, amount, orders).
-CREATE FUNCTION retention.loyalty_eval_sql(src_sql text) RETURNS text
-	LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, retention, pg_temp
-	RETURN format('SELECT customer, min(day) AS member_since, '
-				  'array_agg(day ORDER BY day) FILTER (WHERE orders > 0) AS days, '
-				  'array_agg(amount ORDER BY day) FILTER (WHERE orders > 0) AS amounts, '
-				  'array_agg(orders ORDER BY day) FILTER (WHERE orders > 0) AS orders '
-				  'FROM (%s) x GROUP BY customer', src_sql);
-COMMENT ON FUNCTION retention.loyalty_eval_sql(text) IS
-	'internal: per customer, the first day and the arrays of qualifying days the tier engine reads';
+COMMENT ON FUNCTION retention.loyalty_eval_sql(retention.loyalty_programs, date, text) IS
+	'internal: the query that evaluates every customer of a loyalty program as of a date';
 
 CREATE FUNCTION retention.loyalty_evaluate(program_name text, customer anyelement, as_of date DEFAULT current_date)
 	RETURNS retention.loyalty_result
@@ -734,13 +525,13 @@ BEGIN
 	IF as_of IS NULL THEN
 		RAISE EXCEPTION 'as_of must not be NULL' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-	EXECUTE format('SELECT (retention.loyalty_replay($2, member_since, days, amounts, orders, $3)).* FROM (%s) e',
-				   retention.loyalty_eval_sql(retention.loyalty_source_sql(p, as_of, format('s.%I = $1', p.customer_column))))
-		INTO r USING customer, p, as_of;
+	EXECUTE format('SELECT (e.r).* FROM (%s) e',
+				   retention.loyalty_eval_sql(p, as_of, format('s.%I = $1', p.customer_column)))
+		INTO r USING customer;
 	RETURN r;
 END $$;
 COMMENT ON FUNCTION retention.loyalty_evaluate(text, anyelement, date) IS
-	'internal: one customer''s standing and tier history in a loyalty program as of a date';
+	'one customer''s standing and tier history in a loyalty program as of a date (NULL without source rows)';
 
 CREATE FUNCTION retention.loyalty_status(program_name text, customer anyelement, as_of date DEFAULT current_date)
 	RETURNS retention.loyalty_state
@@ -780,10 +571,7 @@ BEGIN
 	cust := p.customer_column;
 
 	DROP TABLE IF EXISTS pg_temp.retention_loyalty;
-	EXECUTE format('CREATE TEMP TABLE retention_loyalty ON COMMIT DROP AS '
-				   'SELECT customer, retention.loyalty_replay($1, member_since, days, amounts, orders, $2) AS r FROM (%s) e',
-				   retention.loyalty_eval_sql(retention.loyalty_source_sql(p, as_of)))
-		USING p, as_of;
+	EXECUTE format('CREATE TEMP TABLE retention_loyalty ON COMMIT DROP AS %s', retention.loyalty_eval_sql(p, as_of));
 
 	-- the tier table: plain INSERT, UPDATE and DELETE, so readers see the previous rows until commit
 	EXECUTE format('INSERT INTO %1$s AS t (%2$I, tier, tier_rank, since, expires, grace_ends, window_start, window_end, '
