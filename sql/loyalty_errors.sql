@@ -29,6 +29,7 @@ FROM (VALUES
   ('orders out of rank order', '[{"name": "S", "rank": 1, "min_orders": 5}, {"name": "G", "rank": 2, "min_orders": 3, "min_amount": 10}]', 'calendar_year', NULL, NULL, NULL, NULL, 'reevaluate', 0, NULL, 'all', 'member', 'total', 'UTC'),
   ('unknown window', '[' || :'vib' || ']', 'lunar_year', NULL, NULL, NULL, NULL, 'reevaluate', 0, NULL, 'all', 'member', 'total', 'UTC'),
   ('negative amount', '[{"name": "VIB", "rank": 1, "min_amount": -1}]', 'calendar_year', NULL, NULL, NULL, NULL, 'reevaluate', 0, NULL, 'all', 'member', 'total', 'UTC'),
+  ('amount with 5 decimals', '[{"name": "VIB", "rank": 1, "min_amount": 350.00001}]', 'calendar_year', NULL, NULL, NULL, NULL, 'reevaluate', 0, NULL, 'all', 'member', 'total', 'UTC'),
   ('negative orders', '[{"name": "VIB", "rank": 1, "min_orders": -2}]', 'calendar_year', NULL, NULL, NULL, NULL, 'reevaluate', 0, NULL, 'all', 'member', 'total', 'UTC'),
   ('duplicate tier names', '[{"name": "VIB", "rank": 1, "min_amount": 350}, {"name": "VIB", "rank": 2, "min_amount": 1000}]', 'calendar_year', NULL, NULL, NULL, NULL, 'reevaluate', 0, NULL, 'all', 'member', 'total', 'UTC'),
   ('duplicate ranks', '[{"name": "VIB", "rank": 1, "min_amount": 350}, {"name": "Rouge", "rank": 1, "min_amount": 1000}]', 'calendar_year', NULL, NULL, NULL, NULL, 'reevaluate', 0, NULL, 'all', 'member', 'total', 'UTC'),
@@ -117,6 +118,12 @@ ALTER TABLE sales RENAME COLUMN total TO amount;
 SELECT retention.refresh_loyalty('good', '2026-03-01');
 SELECT customer_id, tier, since FROM good_tiers;
 ALTER TABLE sales RENAME COLUMN amount TO total;
+-- amounts are exact to 1/10000: a finer amount in the source is an error, not a rounding
+INSERT INTO sales VALUES (2, '2026-01-06', 0.00001, NULL, NULL);
+SELECT retention.refresh_loyalty('good', '2026-02-01');
+SELECT retention.loyalty_status('good', 2::bigint, '2026-02-01');
+DELETE FROM sales WHERE customer_id = 2;
+SELECT retention.refresh_loyalty('good', 'infinity');
 -- dropping a program with its tables
 SELECT retention.drop_loyalty_program('good', drop_tables => true);
 SELECT count(*) FROM retention.loyalty_programs;

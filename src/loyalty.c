@@ -87,6 +87,18 @@ typedef struct LoyaltyState
 	LoyaltyRow *rows;			/* the rows */
 } LoyaltyState;
 
+/* the result's row descriptors, looked up once per aggregate call */
+typedef struct LoyaltyResultInfo
+{
+	TupleDesc	resdesc;		/* loyalty_result */
+	TupleDesc	statedesc;		/* loyalty_state */
+	TupleDesc	changedesc;		/* loyalty_change */
+	Oid			changetype;		/* loyalty_change's type oid */
+	int16		changelen;		/* its typlen */
+	bool		changebyval;	/* its typbyval */
+	char		changealign;	/* its typalign */
+} LoyaltyResultInfo;
+
 /* one change of tier, while replaying */
 typedef struct LoyaltyChange
 {
@@ -440,17 +452,12 @@ loyalty_agg_finalfn(PG_FUNCTION_ARGS)
 {
 	LoyaltyState *st;
 	LoyaltyProgram *p;
-	TupleDesc	resdesc,
-				statedesc,
-				changedesc;
-	Oid			changetype;
-	int16		changelen;
-	bool		changebyval;
-	char		changealign;
+	LoyaltyResultInfo *ri;
 	int			nd = 0;
 	DateADT    *days;
 	int64	   *amounts;
 	int64	   *orders;
+	DateADT    *leave;			/* rolling: the first day a day's orders are out of the window */
 	DateADT		member_since = NO_DAY;
 	DateADT	   *texp;
 	int			k;
@@ -508,6 +515,10 @@ loyalty_agg_finalfn(PG_FUNCTION_ARGS)
 	}
 	if (member_since == NO_DAY)
 		PG_RETURN_NULL();
+	leave = palloc(sizeof(DateADT) * (nd + 1));
+	if (p->window == LW_ROLLING)
+		for (j = 0; j < nd; j++)
+			leave[j] = AddMonths(days[j], p->months);
 
 	texp = palloc(sizeof(DateADT) * k);
 	for (t = 0; t < k; t++)
@@ -549,7 +560,7 @@ loyalty_agg_finalfn(PG_FUNCTION_ARGS)
 								o;
 
 					/* walk back from the newest day in the window until the thresholds are met */
-					for (j = i; j >= 0 && AddMonths(days[j], p->months) > d; j--)
+					for (j = i; j >= 0 && leave[j] > d; j--)
 					{
 						a = AddScaled(a, amounts[j]);
 						c += orders[j];
@@ -664,7 +675,7 @@ loyalty_agg_finalfn(PG_FUNCTION_ARGS)
 			ws++;
 		we = p->as_of + 1;
 		for (j = 0; j < nd; j++)
-			if (days[j] <= p->as_of && AddMonths(days[j], p->months) > p->as_of)
+			if (days[j] <= p->as_of && leave[j] > p->as_of)
 			{
 				sa = AddScaled(sa, amounts[j]);
 				sc += orders[j];
@@ -685,17 +696,28 @@ loyalty_agg_finalfn(PG_FUNCTION_ARGS)
 	}
 
 	/* the result: (state, history) */
-	if (get_call_result_type(fcinfo, NULL, &resdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "loyalty_agg_finalfn must return a composite type");
-	statedesc = lookup_rowtype_tupdesc_copy(TupleDescAttr(resdesc, 0)->atttypid,
-											TupleDescAttr(resdesc, 0)->atttypmod);
-	changetype = get_element_type(TupleDescAttr(resdesc, 1)->atttypid);
-	if (!OidIsValid(changetype))
-		elog(ERROR, "loyalty_result.history is not an array");
-	changedesc = lookup_rowtype_tupdesc_copy(changetype, -1);
-	get_typlenbyvalalign(changetype, &changelen, &changebyval, &changealign);
-	BlessTupleDesc(statedesc);
-	BlessTupleDesc(changedesc);
+	ri = fcinfo->flinfo->fn_extra;
+	if (ri == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		TupleDesc	rd;
+
+		ri = palloc0(sizeof(LoyaltyResultInfo));
+		if (get_call_result_type(fcinfo, NULL, &rd) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "loyalty_agg_finalfn must return a composite type");
+		ri->resdesc = BlessTupleDesc(CreateTupleDescCopy(rd));
+		ri->statedesc = BlessTupleDesc(lookup_rowtype_tupdesc_copy(TupleDescAttr(rd, 0)->atttypid,
+																   TupleDescAttr(rd, 0)->atttypmod));
+		ri->changetype = get_element_type(TupleDescAttr(rd, 1)->atttypid);
+		if (!OidIsValid(ri->changetype))
+			elog(ERROR, "loyalty_result.history is not an array");
+		ri->changedesc = BlessTupleDesc(lookup_rowtype_tupdesc_copy(ri->changetype, -1));
+		get_typlenbyvalalign(ri->changetype, &ri->changelen, &ri->changebyval, &ri->changealign);
+		if (ri->statedesc->natts != 14 || ri->changedesc->natts != 4)
+			elog(ERROR, "loyalty_state or loyalty_change has an unexpected number of attributes");
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = ri;
+	}
 
 	memset(nulls, true, sizeof(nulls));
 	values[0] = CStringGetTextDatum(cur == 0 ? p->base : p->tiers[cur - 1].name);
@@ -744,9 +766,7 @@ loyalty_agg_finalfn(PG_FUNCTION_ARGS)
 			nulls[13] = false;
 		}
 	}
-	if (statedesc->natts != 14)
-		elog(ERROR, "loyalty_state has %d attributes, expected 14", statedesc->natts);
-	resvals[0] = HeapTupleGetDatum(heap_form_tuple(statedesc, values, nulls));
+	resvals[0] = HeapTupleGetDatum(heap_form_tuple(ri->statedesc, values, nulls));
 
 	changes = palloc(sizeof(Datum) * Max(nhist, 1));
 	for (i = 0; i < nhist; i++)
@@ -758,8 +778,9 @@ loyalty_agg_finalfn(PG_FUNCTION_ARGS)
 		cv[1] = CStringGetTextDatum(hist[i].from == 0 ? p->base : p->tiers[hist[i].from - 1].name);
 		cv[2] = CStringGetTextDatum(hist[i].to == 0 ? p->base : p->tiers[hist[i].to - 1].name);
 		cv[3] = CStringGetTextDatum(hist[i].reason);
-		changes[i] = HeapTupleGetDatum(heap_form_tuple(changedesc, cv, cn));
+		changes[i] = HeapTupleGetDatum(heap_form_tuple(ri->changedesc, cv, cn));
 	}
-	resvals[1] = PointerGetDatum(construct_array(changes, nhist, changetype, changelen, changebyval, changealign));
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(resdesc, resvals, resnulls)));
+	resvals[1] = PointerGetDatum(construct_array(changes, nhist, ri->changetype, ri->changelen,
+												 ri->changebyval, ri->changealign));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(ri->resdesc, resvals, resnulls)));
 }

@@ -570,14 +570,27 @@ BEGIN
 	END IF;
 	cust := p.customer_column;
 
-	DROP TABLE IF EXISTS pg_temp.retention_loyalty;
-	EXECUTE format('CREATE TEMP TABLE retention_loyalty ON COMMIT DROP AS %s', retention.loyalty_eval_sql(p, as_of));
+	-- the history first: a rebuild (after the rules changed) or a refresh as of an earlier
+	-- date removes what the replay does not give any more
+	IF rebuild THEN
+		EXECUTE format('DELETE FROM %s', ht);
+		GET DIAGNOSTICS n = ROW_COUNT;
+		written := written + n;
+	ELSIF as_of < p.last_as_of THEN
+		EXECUTE format('DELETE FROM %s WHERE changed_on > %L', ht, as_of);
+		GET DIAGNOSTICS n = ROW_COUNT;
+		written := written + n;
+	END IF;
 
-	-- the tier table: plain INSERT, UPDATE and DELETE, so readers see the previous rows until commit
-	EXECUTE format('INSERT INTO %1$s AS t (%2$I, tier, tier_rank, since, expires, grace_ends, window_start, window_end, '
+	-- one statement evaluates every customer and writes both tables with plain INSERT,
+	-- UPDATE and DELETE: readers see the previous rows until commit and are not blocked.
+	-- Tier rows are rewritten only when they change; history rows are appended (changes
+	-- after the previous refresh, or all of them not recorded yet when there is none).
+	EXECUTE format('WITH e AS MATERIALIZED (SELECT customer, (r).state AS st, (r).history AS h FROM (%1$s) x), '
+				   'up AS (INSERT INTO %2$s AS t (%4$I, tier, tier_rank, since, expires, grace_ends, window_start, window_end, '
 				   'qualifying_amount, qualifying_orders, amount_to_keep, orders_to_keep, next_tier, amount_to_next, orders_to_next) '
-				   'SELECT customer, (r).state.* FROM retention_loyalty '
-				   'ON CONFLICT (%2$I) DO UPDATE SET tier = excluded.tier, tier_rank = excluded.tier_rank, since = excluded.since, '
+				   'SELECT customer, (st).* FROM e '
+				   'ON CONFLICT (%4$I) DO UPDATE SET tier = excluded.tier, tier_rank = excluded.tier_rank, since = excluded.since, '
 				   'expires = excluded.expires, grace_ends = excluded.grace_ends, window_start = excluded.window_start, '
 				   'window_end = excluded.window_end, qualifying_amount = excluded.qualifying_amount, '
 				   'qualifying_orders = excluded.qualifying_orders, amount_to_keep = excluded.amount_to_keep, '
@@ -588,34 +601,17 @@ BEGIN
 				   't.amount_to_next, t.orders_to_next) IS DISTINCT FROM (excluded.tier, excluded.tier_rank, '
 				   'excluded.since, excluded.expires, excluded.grace_ends, excluded.window_start, excluded.window_end, '
 				   'excluded.qualifying_amount, excluded.qualifying_orders, excluded.amount_to_keep, '
-				   'excluded.orders_to_keep, excluded.next_tier, excluded.amount_to_next, excluded.orders_to_next)',
-				   tt, cust);
-	GET DIAGNOSTICS n = ROW_COUNT;
-	written := written + n;
-	EXECUTE format('DELETE FROM %s t WHERE NOT EXISTS (SELECT FROM retention_loyalty e WHERE e.customer = t.%I)', tt, cust);
-	GET DIAGNOSTICS n = ROW_COUNT;
-	written := written + n;
-
-	-- the history: changes not recorded yet; a rebuild (after the rules changed) or a refresh
-	-- as of an earlier date first removes what the replay does not give any more
-	IF rebuild THEN
-		EXECUTE format('DELETE FROM %s', ht);
-		GET DIAGNOSTICS n = ROW_COUNT;
-		written := written + n;
-	ELSIF as_of < p.last_as_of THEN
-		EXECUTE format('DELETE FROM %s WHERE changed_on > %L', ht, as_of);
-		GET DIAGNOSTICS n = ROW_COUNT;
-		written := written + n;
-	END IF;
-	EXECUTE format('INSERT INTO %1$s (%2$I, changed_on, from_tier, to_tier, reason) '
-				   'SELECT e.customer, h.changed_on, h.from_tier, h.to_tier, h.reason '
-				   'FROM retention_loyalty e, unnest((e.r).history) h WHERE %3$s '
-				   'ON CONFLICT (%2$I, changed_on) DO NOTHING', ht, cust,
+				   'excluded.orders_to_keep, excluded.next_tier, excluded.amount_to_next, excluded.orders_to_next) RETURNING 1), '
+				   'gone AS (DELETE FROM %2$s t WHERE NOT EXISTS (SELECT FROM e WHERE e.customer = t.%4$I) RETURNING 1), '
+				   'hist AS (INSERT INTO %3$s (%4$I, changed_on, from_tier, to_tier, reason) '
+				   'SELECT e.customer, c.changed_on, c.from_tier, c.to_tier, c.reason FROM e, unnest(e.h) c WHERE %5$s '
+				   'ON CONFLICT (%4$I, changed_on) DO NOTHING RETURNING 1) '
+				   'SELECT (SELECT count(*) FROM up) + (SELECT count(*) FROM gone) + (SELECT count(*) FROM hist)',
+				   retention.loyalty_eval_sql(p, as_of), tt, ht, cust,
 				   CASE WHEN rebuild OR p.last_as_of IS NULL OR as_of <= p.last_as_of THEN 'true'
-						ELSE format('h.changed_on > %L', p.last_as_of) END);
-	GET DIAGNOSTICS n = ROW_COUNT;
+						ELSE format('c.changed_on > %L', p.last_as_of) END)
+		INTO n;
 	written := written + n;
-	DROP TABLE retention_loyalty;
 
 	UPDATE retention.loyalty_programs x SET last_as_of = refresh_loyalty.as_of, last_refresh = now()
 	WHERE x.program_id = p.program_id;
