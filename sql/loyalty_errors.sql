@@ -73,7 +73,7 @@ FROM (VALUES
   ('a good one', '[' || :'vib' || ',' || :'rouge' || ']', 'calendar_year', NULL, NULL, NULL, NULL, 'reevaluate', 0, 's.note = ''gift card''', 'all', 'member', 'total', 'UTC')
 ) x(what, tiers, win, months, fiscal, years, smonths, policy, grace, excl, m, base, amount, tz);
 -- the good one is the only program, with its two tables
-SELECT program_name, tier_table, history_table FROM retention.loyalty_programs;
+SELECT program_name, tier_table, history_table FROM retention.loyalty_programs WHERE source = 'public.sales';
 SELECT relname FROM pg_class WHERE relname LIKE 'bad\_%' AND relkind = 'r' ORDER BY 1;
 
 -- full messages with detail and hint, for a few
@@ -94,7 +94,7 @@ SELECT retention.create_loyalty_program('good', 'sales', 'customer_id', 'sold_at
 SELECT retention.create_loyalty_program('p2', 'sales', 'customer_id', 'sold_at', 'total', 'calendar_year', '[{"name": "VIB", "rank": 1, "min_amount": 350}]', tier_table => 'sales');
 SELECT retention.create_loyalty_program('p2', 'sales', 'customer_id', 'sold_at', 'total', 'calendar_year', '[{"name": "VIB", "rank": 1, "min_amount": 350}]', tier_table => 'x', history_table => 'x');
 SELECT retention.create_loyalty_program('p2', 'sales', 'customer_id', 'sold_at', 'total', 'calendar_year', '[{"name": "VIB", "rank": 1, "min_amount": 350}]', tier_table => 'a.b.c');
-SELECT count(*) FROM retention.loyalty_programs;
+SELECT count(*) FROM retention.loyalty_programs WHERE source = 'public.sales';
 
 -- the rules are data: a direct UPDATE is validated the same way
 UPDATE retention.loyalty_programs SET tiers = '[{"name": "VIB", "rank": 1, "min_amount": 350}, {"name": "Rouge", "rank": 2, "min_amount": 300}]'
@@ -126,5 +126,8 @@ DELETE FROM sales WHERE customer_id = 2;
 SELECT retention.refresh_loyalty('good', 'infinity');
 -- dropping a program with its tables
 SELECT retention.drop_loyalty_program('good', drop_tables => true);
-SELECT count(*) FROM retention.loyalty_programs;
+SELECT count(*) FROM retention.loyalty_programs WHERE source = 'public.sales';
 SELECT to_regclass('good_tiers'), to_regclass('good_tier_history');
+SELECT retention.drop_loyalty_program('bad', drop_tables => true);
+DROP TABLE sales;
+DROP SEQUENCE a_sequence;

@@ -17,7 +17,7 @@ SELECT retention.create_cohort_job('cohorts', 'club_sales', 'customer_id', 'sold
   'club_activity', 'club_cohorts', '1 hour') > 0 AS created;
 SELECT retention.create_loyalty_job('cohorts', 'club', '1 day');
 SELECT retention.refresh_loyalty_job('cohorts');
-SELECT count(*) FROM retention.jobs;
+SELECT job_name, job_type FROM retention.jobs WHERE job_name IN ('club_daily', 'cohorts');
 
 -- another role sees neither the program nor its refresh
 CREATE ROLE loyalty_clerk;
@@ -28,3 +28,6 @@ SELECT retention.refresh_loyalty('club');
 UPDATE retention.loyalty_programs SET grace_days = 5;
 RESET ROLE;
 DROP ROLE loyalty_clerk;
+SELECT retention.drop_job('cohorts', drop_tables => true);
+SELECT retention.drop_loyalty_program('club', drop_tables => true);
+DROP TABLE club_sales;

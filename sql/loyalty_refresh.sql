@@ -123,3 +123,6 @@ SELECT retention.refresh_loyalty('trailing', '2025-12-31') > 0 AS wrote;
 SELECT tier FROM trailing_tiers WHERE customer_id = 10001;
 ROLLBACK;
 SELECT count(*) AS after FROM trailing_tiers;
+
+SELECT retention.drop_loyalty_program(x, drop_tables => true) FROM unnest(ARRAY['yearly', 'trailing', 'stepped']) x;
+DROP TABLE orders, runs;

@@ -33,9 +33,9 @@ INSERT INTO purchases (customer_id, ordered_on, amount, kind) VALUES
 -- Sephora-like: $350 VIB, $1,000 Rouge per calendar year, status through the next calendar year
 SELECT retention.create_loyalty_program('sephora', 'purchases', 'customer_id', 'ordered_on', 'amount',
   'calendar_year', '[{"name": "VIB", "rank": 1, "min_amount": 350}, {"name": "Rouge", "rank": 2, "min_amount": 1000}]',
-  base_tier => 'Insider', status_years => 1, exclude => $$s.kind = 'gift_card'$$) AS program_id;
+  base_tier => 'Insider', status_years => 1, exclude => $$s.kind = 'gift_card'$$) > 0 AS created;
 SELECT program_name, source, qualification_window, status_years, status_months, downgrade_policy, grace_days,
-       match, base_tier, tier_table, history_table FROM retention.loyalty_programs;
+       match, base_tier, tier_table, history_table FROM retention.loyalty_programs WHERE program_name = 'sephora';
 \d sephora_tiers
 \d sephora_tier_history
 
@@ -142,3 +142,8 @@ SELECT * FROM sephora_tier_history ORDER BY 1, 2;
 SELECT from_tier, to_tier, count(*) FROM (
   SELECT customer_id, (retention.loyalty_status('sephora', customer_id, '2022-12-31')).tier AS from_tier, tier AS to_tier
   FROM sephora_tiers) m GROUP BY 1, 2 ORDER BY 1, 2;
+
+-- clean up (the regression database is shared by the tests)
+SELECT retention.drop_loyalty_program(program_name, drop_tables => true) FROM retention.loyalty_programs
+WHERE source = 'public.purchases';
+DROP TABLE purchases;
