@@ -34,10 +34,15 @@ DECLARE
 BEGIN
   EXECUTE format($q$
     WITH c AS (SELECT DISTINCT customer_id FROM orders WHERE customer_id IS NOT NULL AND (ordered_at AT TIME ZONE 'UTC')::date <= %2$L),
-         want AS (SELECT c.customer_id, (retention.loyalty_status(%1$L, c.customer_id, %2$L)).* FROM c),
+         w AS (SELECT c.customer_id, retention.loyalty_status(%1$L, c.customer_id, %2$L) AS x FROM c),
+         -- the tier table leaves a rolling window out (it ends on the refresh's date for all)
+         want AS (SELECT customer_id, (x).tier, (x).tier_rank, (x).since, (x).expires, (x).grace_ends,
+                         CASE WHEN %4$L THEN NULL ELSE (x).window_start END, CASE WHEN %4$L THEN NULL ELSE (x).window_end END,
+                         (x).qualifying_amount, (x).qualifying_orders, (x).amount_to_keep, (x).orders_to_keep,
+                         (x).next_tier, (x).amount_to_next, (x).orders_to_next FROM w),
          have AS (SELECT * FROM %3$s)
     SELECT count(*) FROM ((TABLE want EXCEPT TABLE have) UNION ALL (TABLE have EXCEPT TABLE want)) x$q$,
-    program, as_of, p.tier_table) INTO tier_rows;
+    program, as_of, p.tier_table, p.qualification_window = 'rolling_months') INTO tier_rows;
   EXECUTE format($q$
     WITH c AS (SELECT DISTINCT customer_id FROM orders WHERE customer_id IS NOT NULL),
          want AS (SELECT c.customer_id, h.* FROM c, retention.loyalty_history(%1$L, c.customer_id, %2$L) h),

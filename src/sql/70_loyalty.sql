@@ -378,8 +378,8 @@ BEGIN
 	parts := pg_catalog.parse_ident(ht);
 	ht := CASE WHEN cardinality(parts) = 2 THEN format('%I.%I', parts[1], parts[2]) ELSE format('%I', parts[1]) END;
 	EXECUTE format('CREATE TABLE %s (%I %s PRIMARY KEY, tier text NOT NULL, tier_rank int NOT NULL, '
-				   'since date NOT NULL, expires date, grace_ends date, window_start date NOT NULL, '
-				   'window_end date NOT NULL, qualifying_amount numeric NOT NULL, qualifying_orders bigint NOT NULL, '
+				   'since date NOT NULL, expires date, grace_ends date, window_start date, '
+				   'window_end date, qualifying_amount numeric NOT NULL, qualifying_orders bigint NOT NULL, '
 				   'amount_to_keep numeric, orders_to_keep bigint, next_tier text, amount_to_next numeric, '
 				   'orders_to_next bigint)', tt, customer_column, cust_type);
 	EXECUTE format('CREATE TABLE %s (%I %s NOT NULL, changed_on date NOT NULL, from_tier text NOT NULL, '
@@ -584,12 +584,14 @@ BEGIN
 
 	-- one statement evaluates every customer and writes both tables with plain INSERT,
 	-- UPDATE and DELETE: readers see the previous rows until commit and are not blocked.
-	-- Tier rows are rewritten only when they change; history rows are appended (changes
-	-- after the previous refresh, or all of them not recorded yet when there is none).
+	-- Tier rows are rewritten only when they change; history rows are appended: the changes
+	-- after the previous refresh's date (all of them on the first refresh or a rebuild).
 	EXECUTE format('WITH e AS MATERIALIZED (SELECT customer, (r).state AS st, (r).history AS h FROM (%1$s) x), '
 				   'up AS (INSERT INTO %2$s AS t (%4$I, tier, tier_rank, since, expires, grace_ends, window_start, window_end, '
 				   'qualifying_amount, qualifying_orders, amount_to_keep, orders_to_keep, next_tier, amount_to_next, orders_to_next) '
-				   'SELECT customer, (st).* FROM e '
+				   'SELECT customer, (st).tier, (st).tier_rank, (st).since, (st).expires, (st).grace_ends, %6$s, '
+				   '(st).qualifying_amount, (st).qualifying_orders, (st).amount_to_keep, (st).orders_to_keep, '
+				   '(st).next_tier, (st).amount_to_next, (st).orders_to_next FROM e '
 				   'ON CONFLICT (%4$I) DO UPDATE SET tier = excluded.tier, tier_rank = excluded.tier_rank, since = excluded.since, '
 				   'expires = excluded.expires, grace_ends = excluded.grace_ends, window_start = excluded.window_start, '
 				   'window_end = excluded.window_end, qualifying_amount = excluded.qualifying_amount, '
@@ -608,8 +610,13 @@ BEGIN
 				   'ON CONFLICT (%4$I, changed_on) DO NOTHING RETURNING 1) '
 				   'SELECT (SELECT count(*) FROM up) + (SELECT count(*) FROM gone) + (SELECT count(*) FROM hist)',
 				   retention.loyalty_eval_sql(p, as_of), tt, ht, cust,
-				   CASE WHEN rebuild OR p.last_as_of IS NULL OR as_of <= p.last_as_of THEN 'true'
-						ELSE format('c.changed_on > %L', p.last_as_of) END)
+				   CASE WHEN rebuild OR p.last_as_of IS NULL THEN 'true'
+						ELSE format('c.changed_on > %L', p.last_as_of) END,
+				   -- a rolling window is the same for everybody and moves every day: it is not
+				   -- stored per row (it ends at last_as_of), so that a daily refresh rewrites
+				   -- only the customers whose standing changed
+				   CASE WHEN p.qualification_window = 'rolling_months' THEN 'NULL::date, NULL::date'
+						ELSE '(st).window_start, (st).window_end' END)
 		INTO n;
 	written := written + n;
 
