@@ -445,6 +445,7 @@ CREATE AGGREGATE retention.loyalty_agg(day date, amount numeric, counted boolean
 	tier_names text[], tier_ranks int[], tier_amounts numeric[], tier_orders bigint[]) (
 	SFUNC = retention.loyalty_agg_transfn,
 	STYPE = internal,
+	SSPACE = 256,			-- a customer's rows, about ten of 16 bytes, and the state header
 	FINALFUNC = retention.loyalty_agg_finalfn,
 	FINALFUNC_EXTRA,
 	PARALLEL = SAFE
