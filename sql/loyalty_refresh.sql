@@ -120,6 +120,16 @@ SELECT count(*) FROM trailing_tiers WHERE customer_id = 5;
 SELECT count(*) > 0 AS history_kept FROM trailing_tier_history WHERE customer_id = 5;
 SELECT * FROM pg_temp.mismatches('trailing', '2025-12-31');
 
+-- a second refresh on the same day records that day's new changes
+SELECT retention.refresh_loyalty('trailing', '2025-12-31') AS written;
+INSERT INTO orders VALUES (10002, '2025-12-31 10:00+00', 400, 'web');
+SELECT retention.refresh_loyalty('trailing', '2025-12-31') AS written;
+SELECT * FROM trailing_tier_history WHERE customer_id = 10002;
+SELECT * FROM pg_temp.mismatches('trailing', '2025-12-31');
+DELETE FROM orders WHERE customer_id = 10002;
+SELECT retention.refresh_loyalty('trailing', '2025-12-31') AS written;
+DELETE FROM trailing_tier_history WHERE customer_id = 10002;
+
 -- a refresh is part of the calling transaction: rolled back, it leaves the previous result
 SELECT count(*) AS before FROM trailing_tiers;
 BEGIN;

@@ -586,7 +586,8 @@ BEGIN
 	-- one statement evaluates every customer and writes both tables with plain INSERT,
 	-- UPDATE and DELETE: readers see the previous rows until commit and are not blocked.
 	-- Tier rows are rewritten only when they change; history rows are appended: the changes
-	-- after the previous refresh's date (all of them on the first refresh or a rebuild).
+	-- dated on or after the previous refresh's date (a later run on the same day records that
+	-- day's new changes; all changes on the first refresh or a rebuild).
 	EXECUTE format('WITH e AS MATERIALIZED (SELECT customer, (r).state AS st, (r).history AS h FROM (%1$s) x), '
 				   'up AS (INSERT INTO %2$s AS t (%4$I, tier, tier_rank, since, expires, grace_ends, window_start, window_end, '
 				   'qualifying_amount, qualifying_orders, amount_to_keep, orders_to_keep, next_tier, amount_to_next, orders_to_next) '
@@ -612,7 +613,7 @@ BEGIN
 				   'SELECT (SELECT count(*) FROM up) + (SELECT count(*) FROM gone) + (SELECT count(*) FROM hist)',
 				   retention.loyalty_eval_sql(p, as_of), tt, ht, cust,
 				   CASE WHEN rebuild OR p.last_as_of IS NULL THEN 'true'
-						ELSE format('c.changed_on > %L', p.last_as_of) END,
+						ELSE format('c.changed_on >= %L', p.last_as_of) END,
 				   -- a rolling window is the same for everybody and moves every day: it is not
 				   -- stored per row (it ends at last_as_of), so that a daily refresh rewrites
 				   -- only the customers whose standing changed
