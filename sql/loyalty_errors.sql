@@ -131,3 +131,13 @@ SELECT to_regclass('good_tiers'), to_regclass('good_tier_history');
 SELECT retention.drop_loyalty_program('bad', drop_tables => true);
 DROP TABLE sales;
 DROP SEQUENCE a_sequence;
+-- dates at the edges of PostgreSQL's range
+CREATE TABLE edge_sales (customer_id int, sold_on date, total numeric);
+INSERT INTO edge_sales VALUES (1, '5874897-12-01', 500), (2, '4713-01-20 BC', 500), (2, '4712-03-01 BC', 500);
+SELECT retention.create_loyalty_program('edge', 'edge_sales', 'customer_id', 'sold_on', 'total', 'rolling_months',
+  '[{"name": "VIB", "rank": 1, "min_amount": 350}]', window_months => 12) > 0 AS created;
+SELECT retention.loyalty_status('edge', 1, '5874897-12-31');
+SELECT tier, since, expires, window_start FROM retention.loyalty_status('edge', 2, '4712-06-01 BC');
+SELECT * FROM retention.loyalty_history('edge', 2, '4711-06-01 BC');
+SELECT retention.drop_loyalty_program('edge', drop_tables => true);
+DROP TABLE edge_sales;

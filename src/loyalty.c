@@ -125,10 +125,17 @@ AddMonths(DateADT d, int m)
 
 	j2date(d + POSTGRES_EPOCH_JDATE, &y, &mon, &mday);
 	total = y * 12 + (mon - 1) + m;
-	y = total / 12;
-	mon = total % 12 + 1;
+	/* floor division: years before 1 AD are zero or negative */
+	y = (total >= 0) ? total / 12 : -((-total + 11) / 12);
+	mon = total - y * 12 + 1;
 	if (mday > day_tab[isleap(y)][mon - 1])
 		mday = day_tab[isleap(y)][mon - 1];
+	if (!IS_VALID_JULIAN(y, mon, mday) ||
+		!IS_VALID_DATE(date2j(y, mon, mday) - POSTGRES_EPOCH_JDATE))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("date out of range in a loyalty program"),
+				 errdetail("A status or window reaches beyond the dates PostgreSQL supports.")));
 	return date2j(y, mon, mday) - POSTGRES_EPOCH_JDATE;
 }
 
