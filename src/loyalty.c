@@ -229,7 +229,7 @@ IntArg(FunctionCallInfo fcinfo, int n)
 }
 
 /*
- * Decode the rules passed as the aggregate's constant arguments 4..16 (see
+ * Decode the rules passed as the aggregate's constant arguments 4..17 (see
  * loyalty_agg in src/sql/70_loyalty.sql), in memory context cxt.
  */
 static LoyaltyProgram *

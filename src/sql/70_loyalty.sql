@@ -1,7 +1,8 @@
 
 -- Loyalty-tier programs: definitions, evaluation of one customer as of a date, the bulk
 -- refresh that keeps a program's tier table and tier-history table, and the tier job.
--- Semantics and a worked example: docs/loyalty.md.
+-- The engine is the aggregate retention.loyalty_agg (src/loyalty.c). Semantics and a worked
+-- example: docs/loyalty.md.
 
 -- A customer's standing in a program as of a date.
 CREATE TYPE retention.loyalty_state AS (
