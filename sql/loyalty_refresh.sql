@@ -139,5 +139,20 @@ SELECT tier FROM trailing_tiers WHERE customer_id = 10001;
 ROLLBACK;
 SELECT count(*) AS after FROM trailing_tiers;
 
+-- a program's time zone decides the day of a timestamptz; the session's is left as it was
+CREATE TABLE tz_orders (customer_id int, ordered_at timestamptz, amount numeric);
+INSERT INTO tz_orders VALUES (1, '2025-01-01 03:00+00', 400);	-- 2024-12-31 22:00 in New York
+SELECT retention.create_loyalty_program('ny', 'tz_orders', 'customer_id', 'ordered_at', 'amount', 'calendar_year',
+  '[{"name": "VIB", "rank": 1, "min_amount": 350}]', timezone => 'America/New_York', status_years => 0) > 0 AS created;
+SELECT tier, since, expires FROM retention.loyalty_status('ny', 1, '2024-12-31');
+SHOW TimeZone;
+BEGIN;
+SELECT retention.refresh_loyalty('ny', '2025-01-31') AS written;
+SHOW TimeZone;
+COMMIT;
+SELECT * FROM ny_tier_history ORDER BY changed_on;
+SELECT retention.drop_loyalty_program('ny', drop_tables => true);
+DROP TABLE tz_orders;
+
 SELECT retention.drop_loyalty_program(x, drop_tables => true) FROM unnest(ARRAY['yearly', 'trailing', 'stepped']) x;
 DROP TABLE orders, runs;
