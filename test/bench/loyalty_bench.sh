@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Benchmark: a loyalty-tier refresh (retention.refresh_loyalty, rolling 12-month window,
+# writing the tier table and the tier-history table) against the plain SQL that only sums
+# each customer's spend over the window and buckets it (baseline.sql Q4), on ~9.5M generated
+# orders (gen_orders.sql, 1M customers). The program's tiers are Q4's buckets, so both give
+# the same tier counts (printed). Timed in one session on the same data:
+#   Q4                 the baseline, 3 runs (median), with the default parallel settings and serial
+#   first refresh      empty tables: every customer's tier row and full history are written
+#   next-day refresh   as of the following day: every customer is re-evaluated, changed
+#                      rows are rewritten and new changes appended (a daily job's steady state)
+#   same-day refresh   nothing changes: the cost of evaluating alone plus the no-op writes
+# Each refresh runs once (it writes, so repeats would not be alike). Prints the times and
+# refresh / Q4 ratios. Usage: test/bench/loyalty_bench.sh [customers]   (PGR_PORT, default 55441)
+set -euo pipefail
+. "$(dirname "$0")/../../scripts/lib.sh"
+cd "$ROOT"
+customers=${1:-1000000}
+
+need_packages
+build
+private_install
+PGR_PORT=${PGR_PORT:-55441} PGR_SHARED_BUFFERS=2GB start_cluster bench-cluster
+say "generating orders for $customers customers"
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c 'CREATE EXTENSION pg_retention' \
+	-v customers="$customers" -f test/bench/gen_orders.sql >/dev/null
+psql -X -q -d postgres -c 'VACUUM ANALYZE orders'
+
+say "timing"
+psql -X -q -v ON_ERROR_STOP=1 -P pager=off -d postgres <<'SQL'
+SET TIME ZONE 'UTC';
+CREATE FUNCTION pg_temp.ms(q text) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz := clock_timestamp();
+BEGIN
+  EXECUTE q;
+  RETURN 1000 * extract(epoch FROM clock_timestamp() - t0);
+END $$;
+CREATE TEMP TABLE runs (test text, ms float8, rows_written bigint);
+-- Q4 of baseline.sql: spend since 2025-01-01 (the 12 months up to the data's end, 2025-12-31)
+\set q4 'SELECT tier, count(*) FROM (SELECT customer_id, CASE WHEN s >= 1000 THEN ''gold'' WHEN s >= 350 THEN ''silver'' WHEN s > 0 THEN ''bronze'' END tier FROM (SELECT customer_id, sum(amount) s FROM orders WHERE ordered_at >= timestamptz ''2025-01-01'' GROUP BY 1) x) y GROUP BY 1 ORDER BY 1'
+SELECT pg_temp.ms(:'q4');	-- warm the cache
+INSERT INTO runs SELECT 'Q4', pg_temp.ms(:'q4'), NULL FROM generate_series(1, 3);
+SET max_parallel_workers_per_gather = 0;
+INSERT INTO runs SELECT 'Q4 serial', pg_temp.ms(:'q4'), NULL FROM generate_series(1, 3);
+RESET max_parallel_workers_per_gather;
+
+SELECT retention.create_loyalty_program('bench', 'orders', 'customer_id', 'ordered_at', 'amount', 'rolling_months',
+  '[{"name": "bronze", "rank": 1, "min_amount": 0.01}, {"name": "silver", "rank": 2, "min_amount": 350},
+    {"name": "gold", "rank": 3, "min_amount": 1000}]', window_months => 12, base_tier => 'none') > 0 AS created;
+CREATE FUNCTION pg_temp.refresh(d date, OUT ms float8, OUT n bigint) LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz := clock_timestamp();
+BEGIN
+  n := retention.refresh_loyalty('bench', d);
+  ms := 1000 * extract(epoch FROM clock_timestamp() - t0);
+END $$;
+INSERT INTO runs SELECT 'first refresh', ms, n FROM pg_temp.refresh('2025-12-31');
+-- the same tiers as Q4 (customers without spend in the window are in the base tier "none")
+SELECT tier, count(*) FROM bench_tiers WHERE tier <> 'none' GROUP BY 1 ORDER BY 1;
+:q4;
+VACUUM ANALYZE bench_tiers, bench_tier_history;
+INSERT INTO runs SELECT 'next-day refresh', ms, n FROM pg_temp.refresh('2026-01-01');
+INSERT INTO runs SELECT 'same-day refresh', ms, n FROM pg_temp.refresh('2026-01-01');
+SELECT (SELECT count(*) FROM orders) AS orders, (SELECT count(*) FROM bench_tiers) AS tier_rows,
+       (SELECT count(*) FROM bench_tier_history) AS history_rows;
+
+WITH q AS (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE test = 'Q4') AS q4,
+                  percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE test = 'Q4 serial') AS q4s FROM runs)
+SELECT r.test, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY r.ms)::numeric) AS ms, max(r.rows_written) AS rows_written,
+       round((percentile_cont(0.5) WITHIN GROUP (ORDER BY r.ms) / min(q.q4))::numeric, 2) AS ratio_to_q4,
+       round((percentile_cont(0.5) WITHIN GROUP (ORDER BY r.ms) / min(q.q4s))::numeric, 2) AS ratio_to_q4_serial
+FROM runs r, q GROUP BY r.test ORDER BY CASE r.test WHEN 'Q4' THEN 0 WHEN 'Q4 serial' THEN 1
+  WHEN 'first refresh' THEN 2 WHEN 'next-day refresh' THEN 3 ELSE 4 END;
+SQL
+stop_cluster
