@@ -7,22 +7,18 @@
 SELECT retention.create_loyalty_program('cdnow_club', 'orders', 'customer_id', 'ordered_on', 'amount',
   'calendar_year', '[{"name": "Silver", "rank": 1, "min_amount": 100}, {"name": "Gold", "rank": 2, "min_amount": 300}]',
   base_tier => 'Member', status_years => 1) > 0 AS program_created \gset
--- the tier job refreshes the program as of "now" (here: two fixed days of 1997-1998); when
--- the scheduler cannot take loyalty jobs yet, the demo calls the same refresh by hand
+-- the tier job's refresh, as the scheduler runs it, but as of two fixed days of 1997-1998
+-- (the scheduler would refresh as of today)
 CREATE FUNCTION pg_temp.tier_run(d date) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
   n bigint;
 BEGIN
-  BEGIN
-    IF NOT EXISTS (SELECT FROM retention.jobs WHERE job_name = 'cdnow_tiers') THEN
-      PERFORM retention.create_loyalty_job('cdnow_tiers', 'cdnow_club', '1 day');
-    END IF;
-    n := retention.refresh_loyalty_job('cdnow_tiers', now => d::timestamptz);
-    RETURN format('tier job cdnow_tiers as of %s: %s rows written', d, n);
-  EXCEPTION WHEN feature_not_supported THEN
-    n := retention.refresh_loyalty('cdnow_club', d);
-    RETURN format('refresh_loyalty as of %s (the scheduler does not take loyalty jobs yet): %s rows written', d, n);
-  END;
+  IF NOT EXISTS (SELECT FROM retention.jobs WHERE job_name = 'cdnow_tiers') THEN
+    PERFORM retention.create_loyalty_job('cdnow_tiers', 'cdnow_club', '1 day');
+    PERFORM retention.pause_job('cdnow_tiers');
+  END IF;
+  n := retention.refresh_loyalty_job('cdnow_tiers', now => d::timestamptz);
+  RETURN format('tier job cdnow_tiers as of %s: %s rows written', d, n);
 END $$;
 SELECT pg_temp.tier_run('1997-12-31') AS run;
 CREATE TEMP TABLE tiers_1997 AS SELECT customer_id, tier, tier_rank FROM cdnow_club_tiers;

@@ -60,6 +60,7 @@ CREATE TABLE retention.loyalty_programs (
 	last_refresh timestamptz,
 	created_at timestamptz NOT NULL DEFAULT now()
 );
+COMMENT ON SEQUENCE retention.loyalty_programs_program_id_seq IS 'numbers retention.loyalty_programs';
 COMMENT ON TABLE retention.loyalty_programs IS
 	'loyalty-tier programs, one row per program; every insert and update is validated, so the rules may be changed here and the program refreshed again';
 COMMENT ON COLUMN retention.loyalty_programs.source IS 'the order rows the program reads (schema-qualified)';
@@ -660,7 +661,6 @@ DECLARE
 	p retention.loyalty_programs;
 	id bigint;
 	next timestamptz;
-	cname text;
 BEGIN
 	IF job_name IS NULL OR job_name = '' THEN
 		RAISE EXCEPTION 'job name must not be empty' USING ERRCODE = 'invalid_parameter_value';
@@ -673,22 +673,11 @@ BEGIN
 		RAISE EXCEPTION 'job "%" already exists', job_name USING ERRCODE = 'duplicate_object';
 	END IF;
 	next := retention.next_run_time(schedule, now(), timezone);	-- validates schedule and time zone
-	BEGIN
-		INSERT INTO retention.jobs (job_name, job_type, schedule, timezone, config, next_run)
-		VALUES (job_name, 'loyalty_refresh', schedule, timezone,
-				jsonb_build_object('program', p.program_name),
-				next)
-		RETURNING job_id INTO id;
-	EXCEPTION WHEN check_violation THEN
-		GET STACKED DIAGNOSTICS cname = CONSTRAINT_NAME;
-		IF cname <> 'jobs_job_type_check' THEN
-			RAISE;
-		END IF;
-		RAISE EXCEPTION 'the job scheduler of this installation does not run loyalty jobs'
-			USING ERRCODE = 'feature_not_supported',
-			DETAIL = 'retention.jobs does not accept the job type loyalty_refresh.',
-			HINT = 'Refresh the program with retention.refresh_loyalty(program, as_of) instead.';
-	END;
+	INSERT INTO retention.jobs (job_name, job_type, schedule, timezone, config, next_run)
+	VALUES (job_name, 'loyalty_refresh', schedule, timezone,
+			jsonb_build_object('program', p.program_name),
+			next)
+	RETURNING job_id INTO id;
 	RETURN id;
 END $$;
 COMMENT ON FUNCTION retention.create_loyalty_job(text, text, text, text) IS

@@ -2,9 +2,7 @@
 # and a restore, and refresh there; then a loyalty-tier job run by the pg_retention
 # scheduler: created by an unprivileged role, it runs on its schedule as that role, writes
 # the tier and history tables, picks up new orders on later runs, records a failure when its
-# source breaks and recovers when it is repaired. The job part is skipped while
-# retention.jobs does not accept the job type loyalty_refresh (docs/loyalty.md, "Scheduler
-# integration").
+# source breaks and recovers when it is repaired.
 use strict;
 use warnings;
 
@@ -61,10 +59,8 @@ is( $node->safe_psql(
 my $accepts = $node->safe_psql('postgres',
 	q{SELECT count(*) FROM pg_constraint WHERE conrelid = 'retention.jobs'::regclass
 	  AND pg_get_constraintdef(oid) LIKE '%loyalty_refresh%'});
-SKIP:
+is($accepts, '1', 'retention.jobs accepts loyalty_refresh jobs');
 {
-	skip 'retention.jobs does not accept loyalty_refresh jobs yet (docs/loyalty.md)', 12
-	  if $accepts ne '1';
 
 # a rolling 12-month program; dates relative to today so that the expectations hold any day
 $node->safe_psql(
