@@ -1441,25 +1441,35 @@ CREATE FUNCTION retention.resume_job(job_name text) RETURNS retention.jobs
 	RETURN retention.alter_job(job_name, enabled => true);
 COMMENT ON FUNCTION retention.resume_job(text) IS 'schedule a paused job again, from now';
 
+-- Drop the named tables that exist and that owner owns; warn about the others. Job and
+-- program configs are editable by their owners, so a config must not lead a superuser to drop
+-- somebody else's table. what names the owner in the warning ("job", "program").
+CREATE FUNCTION retention.drop_owned_tables(tables text[], owner regrole, what text) RETURNS void
+	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
+DECLARE
+	t text;
+BEGIN
+	FOREACH t IN ARRAY tables LOOP
+		IF t IS NULL OR to_regclass(t) IS NULL THEN
+			CONTINUE;
+		ELSIF (SELECT relowner FROM pg_class WHERE oid = to_regclass(t)) <> owner THEN
+			RAISE WARNING 'table % is not owned by the %''s owner and was not dropped', t, what;
+		ELSE
+			EXECUTE format('DROP TABLE %s', t);
+		END IF;
+	END LOOP;
+END $$;
+COMMENT ON FUNCTION retention.drop_owned_tables(text[], regrole, text) IS
+	'drop those of the named tables that the given role owns (drop_job, drop_loyalty_program)';
+
 CREATE FUNCTION retention.drop_job(job_name text, drop_tables boolean DEFAULT false) RETURNS void
 	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
 DECLARE
 	j retention.jobs := retention.job_lookup(job_name, true);
-	t text;
 BEGIN
 	DELETE FROM retention.jobs WHERE job_id = j.job_id;
 	IF drop_tables THEN
-		-- only tables the job's owner owns: the config is editable by the owner, and must not
-		-- lead a superuser to drop somebody else's table
-		FOR t IN SELECT x FROM unnest(ARRAY[j.config->>'activity_table', j.config->>'cohort_table']) x LOOP
-			IF to_regclass(t) IS NULL THEN
-				CONTINUE;
-			ELSIF (SELECT relowner FROM pg_class WHERE oid = to_regclass(t)) <> j.owner THEN
-				RAISE WARNING 'table % is not owned by the job''s owner and was not dropped', t;
-			ELSE
-				EXECUTE format('DROP TABLE %s', t);
-			END IF;
-		END LOOP;
+		PERFORM retention.drop_owned_tables(ARRAY[j.config->>'activity_table', j.config->>'cohort_table'], j.owner, 'job');
 	END IF;
 END $$;
 COMMENT ON FUNCTION retention.drop_job(text, boolean) IS
@@ -2181,19 +2191,10 @@ CREATE FUNCTION retention.drop_loyalty_program(program_name text, drop_tables bo
 	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
 DECLARE
 	p retention.loyalty_programs := retention.loyalty_lookup(program_name, true);
-	t text;
 BEGIN
 	DELETE FROM retention.loyalty_programs WHERE program_id = p.program_id;
 	IF drop_tables THEN
-		FOREACH t IN ARRAY ARRAY[p.tier_table, p.history_table] LOOP
-			IF to_regclass(t) IS NULL THEN
-				CONTINUE;
-			ELSIF (SELECT relowner FROM pg_class WHERE oid = to_regclass(t)) <> p.owner THEN
-				RAISE WARNING 'table % is not owned by the program''s owner and was not dropped', t;
-			ELSE
-				EXECUTE format('DROP TABLE %s', t);
-			END IF;
-		END LOOP;
+		PERFORM retention.drop_owned_tables(ARRAY[p.tier_table, p.history_table], p.owner, 'program');
 	END IF;
 END $$;
 COMMENT ON FUNCTION retention.drop_loyalty_program(text, boolean) IS

@@ -404,19 +404,10 @@ CREATE FUNCTION retention.drop_loyalty_program(program_name text, drop_tables bo
 	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
 DECLARE
 	p retention.loyalty_programs := retention.loyalty_lookup(program_name, true);
-	t text;
 BEGIN
 	DELETE FROM retention.loyalty_programs WHERE program_id = p.program_id;
 	IF drop_tables THEN
-		FOREACH t IN ARRAY ARRAY[p.tier_table, p.history_table] LOOP
-			IF to_regclass(t) IS NULL THEN
-				CONTINUE;
-			ELSIF (SELECT relowner FROM pg_class WHERE oid = to_regclass(t)) <> p.owner THEN
-				RAISE WARNING 'table % is not owned by the program''s owner and was not dropped', t;
-			ELSE
-				EXECUTE format('DROP TABLE %s', t);
-			END IF;
-		END LOOP;
+		PERFORM retention.drop_owned_tables(ARRAY[p.tier_table, p.history_table], p.owner, 'program');
 	END IF;
 END $$;
 COMMENT ON FUNCTION retention.drop_loyalty_program(text, boolean) IS
