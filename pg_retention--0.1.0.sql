@@ -610,6 +610,16 @@ CREATE AGGREGATE retention.revenue_agg(retention.customer_activity) (
 	COMBINEFUNC = retention.revenue_combine, FINALFUNC = retention.revenue_final, PARALLEL = SAFE);
 COMMENT ON AGGREGATE retention.revenue_agg(retention.customer_activity) IS
 	'MRR movement state over customers'' activities (per-period revenue = MRR); read it with revenue_table()';
+CREATE FUNCTION retention.revenue_map_final(retention.activity_map) RETURNS retention.revenue_state
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.revenue_map_final(retention.activity_map) IS
+	'final function of the one-pass revenue_agg: the revenue state of all customers in the map';
+CREATE AGGREGATE retention.revenue_agg(customer_id bigint, period retention.customer_period, mrr numeric) (
+	SFUNC = retention.activity_map_trans, STYPE = retention.activity_map,
+	COMBINEFUNC = retention.activity_map_combine, FINALFUNC = retention.revenue_map_final,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.revenue_agg(bigint, retention.customer_period, numeric) IS
+	'one-pass MRR movement state straight from (customer_id, period, mrr) rows, no GROUP BY needed';
 CREATE AGGREGATE retention.revenue_union(retention.revenue_state) (
 	SFUNC = retention.revenue_combine, STYPE = retention.revenue_state,
 	COMBINEFUNC = retention.revenue_combine, FINALFUNC = retention.revenue_final, PARALLEL = SAFE);

@@ -133,6 +133,9 @@ BEGIN
        WHERE mrr_end <> mrr_start + new_mrr + expansion_mrr + reactivation_mrr - contraction_mrr - churned_mrr
           OR customers_end <> customers_start + new_customers + reactivated_customers - churned_customers
           OR next_start <> mrr_end OR next_n <> customers_end);
+    -- the one-pass aggregate over the raw rows builds the very same state
+    RETURN QUERY SELECT k, 'one-pass revenue_agg', 1::bigint,
+      (SELECT (revenue_agg(c::bigint, customer_period(d, k), amt)::text IS DISTINCT FROM rs::text)::int::bigint FROM subs);
     -- the text form reads back to the same state; revenue_union of halves gives the whole
     RETURN QUERY SELECT k, 'text round trip', 1::bigint, (rs::text::revenue_state::text <> rs::text)::int::bigint;
     RETURN QUERY SELECT k, 'revenue_union of halves', 1::bigint,
@@ -168,4 +171,9 @@ SET max_parallel_workers_per_gather = 2;
 SET parallel_leader_participation = off;
 EXPLAIN (COSTS OFF) SELECT revenue_agg(a) FROM rev_par;
 SELECT revenue_agg(a)::text = (SELECT s FROM serial) AS parallel_equals_serial FROM rev_par;
-DROP TABLE rev_par;
+-- the one-pass form in parallel: partial maps merged by the combine function
+CREATE TABLE rev_rows AS SELECT c::bigint AS c, customer_period(d, 'month') AS p, amt FROM subs;
+ALTER TABLE rev_rows SET (parallel_workers = 2);
+EXPLAIN (COSTS OFF) SELECT revenue_agg(c, p, amt) FROM rev_rows;
+SELECT revenue_agg(c, p, amt)::text = (SELECT s FROM serial) AS one_pass_parallel_equals_serial FROM rev_rows;
+DROP TABLE rev_par, rev_rows;

@@ -69,6 +69,13 @@ extern Datum activity_send(PG_FUNCTION_ARGS);
 
 /* activity.c: helpers */
 extern ActivityEntry *ActivityDecode(const ActivityData *a, ActivityEntry *buf, int bufsize);
+
+/* one customer's periods, in time order, as the one-pass aggregates' state holds them */
+typedef void (*ActivityVisitor) (void *arg, int64 customer, const ActivityEntry *e, int n);
+
+/* activity_map.c: visit every customer of the activity_map argument argno (false if it has none) */
+extern bool ActivityMapVisitArg(FunctionCallInfo fcinfo, int argno, ActivityVisitor fn, void *arg,
+								PeriodUnit *unit);
 extern ActivityEntry *ActivityDecodeDatum(Datum d, ActivityData *hdr, ActivityEntry *buf, int bufsize);
 extern ActivityData *ActivityEncode(PeriodUnit unit, const ActivityEntry *entries, int n);
 extern ActivityData *ActivityUnion(const ActivityData *a, const ActivityData *b, const char *what);

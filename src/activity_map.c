@@ -295,7 +295,7 @@ MapFlattenInto(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
 /*
  * Calls fn(arg, customer, sorted periods, n) for every customer of a flat map.
  */
-typedef void (*MapVisitor) (void *arg, int64 key, const ActivityEntry *e, int n);
+typedef ActivityVisitor MapVisitor;
 
 static void
 FlatVisit(ActivityMapFlat *f, MapVisitor fn, void *arg)
@@ -646,6 +646,25 @@ RetentionVisitor(void *arg, int64 key, const ActivityEntry *e, int n)
 	RetentionAdd(((FinalState *) arg)->t, e, n);
 }
 
+bool
+ActivityMapVisitArg(FunctionCallInfo fcinfo, int argno, ActivityVisitor fn, void *arg, PeriodUnit *unit)
+{
+	ActivityMapFlat *flat;
+	ActivityMap *m;
+
+	if (PG_ARGISNULL(argno))
+		return false;
+	m = MapArg(fcinfo, argno, &flat);
+	if (m != NULL ? !m->has_unit || m->table->members == 0 : flat->ncustomers == 0)
+		return false;
+	*unit = m != NULL ? m->unit : flat->unit;
+	if (m != NULL)
+		MapVisit(m, fn, arg);
+	else
+		FlatVisit(flat, fn, arg);
+	return true;
+}
+
 /*
  * Final function body: the cohort or retention state of every customer in
  * the map (NULL for an empty map).
@@ -653,27 +672,13 @@ RetentionVisitor(void *arg, int64 key, const ActivityEntry *e, int n)
 static Datum
 MapFinal(FunctionCallInfo fcinfo, int kind)
 {
-	ActivityMapFlat *flat;
-	ActivityMap *m;
 	FinalState	fs = {PG_INT32_MAX, PG_INT32_MIN, NULL};
 	PeriodUnit	unit;
-	MapVisitor	add = kind == TRI_COHORT ? CohortVisitor : RetentionVisitor;
 
-	if (PG_ARGISNULL(0))
+	if (!ActivityMapVisitArg(fcinfo, 0, RangeVisitor, &fs, &unit))
 		PG_RETURN_NULL();
-	m = MapArg(fcinfo, 0, &flat);
-	if (m != NULL ? !m->has_unit || m->table->members == 0 : flat->ncustomers == 0)
-		PG_RETURN_NULL();
-	unit = m != NULL ? m->unit : flat->unit;
-	if (m != NULL)
-		MapVisit(m, RangeVisitor, &fs);
-	else
-		FlatVisit(flat, RangeVisitor, &fs);
 	fs.t = TriAlloc(kind, unit, fs.lo, (int64) fs.hi - fs.lo + 1);
-	if (m != NULL)
-		MapVisit(m, add, &fs);
-	else
-		FlatVisit(flat, add, &fs);
+	ActivityMapVisitArg(fcinfo, 0, kind == TRI_COHORT ? CohortVisitor : RetentionVisitor, &fs, &unit);
 	PG_RETURN_POINTER(fs.t);
 }
 

@@ -105,6 +105,55 @@ RevenueAdd(SeriesState *t, const ActivityEntry *e, int n)
 	}
 }
 
+/* what the one-pass final function carries from customer to customer */
+typedef struct RevenueMapFinal
+{
+	int32		lo;				/* first pass: earliest paying period seen */
+	int32		hi;				/* first pass: latest paying period seen */
+	SeriesState *t;				/* second pass: the state being filled */
+} RevenueMapFinal;
+
+/* the first and last paying (MRR > 0) entries of a customer's periods; false if none */
+static bool
+PayingRange(const ActivityEntry *e, int n, int *lo, int *hi)
+{
+	*lo = -1;
+	for (int i = 0; i < n; i++)
+		if (e[i].revenue > 0)
+		{
+			if (*lo < 0)
+				*lo = i;
+			*hi = i;
+		}
+	return *lo >= 0;
+}
+
+/* visitor, first pass: widen the range of paying periods */
+static void
+RevenueRangeVisitor(void *arg, int64 customer, const ActivityEntry *e, int n)
+{
+	RevenueMapFinal *f = (RevenueMapFinal *) arg;
+	int			lo,
+				hi;
+
+	if (PayingRange(e, n, &lo, &hi))
+	{
+		f->lo = Min(f->lo, e[lo].ordinal);
+		f->hi = Max(f->hi, e[hi].ordinal);
+	}
+}
+
+/* visitor, second pass: add a customer's MRR movements */
+static void
+RevenueAddVisitor(void *arg, int64 customer, const ActivityEntry *e, int n)
+{
+	int			lo,
+				hi;
+
+	if (PayingRange(e, n, &lo, &hi))
+		RevenueAdd(((RevenueMapFinal *) arg)->t, e + lo, hi - lo + 1);
+}
+
 PG_FUNCTION_INFO_V1(revenue_agg_trans);
 
 /*
@@ -119,9 +168,8 @@ revenue_agg_trans(PG_FUNCTION_ARGS)
 	ActivityEntry buf[64];
 	ActivityEntry *e;
 	SeriesState *t;
-	int			lo = -1,
-				hi = -1;
-	int			i;
+	int			lo,
+				hi;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -130,14 +178,7 @@ revenue_agg_trans(PG_FUNCTION_ARGS)
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
 	e = ActivityDecodeDatum(PG_GETARG_DATUM(1), &a, buf, lengthof(buf));
-	for (i = 0; i < a.nactive; i++)
-		if (e[i].revenue > 0)
-		{
-			if (lo < 0)
-				lo = i;
-			hi = i;
-		}
-	if (lo < 0)
+	if (!PayingRange(e, a.nactive, &lo, &hi))
 	{
 		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
@@ -147,6 +188,25 @@ revenue_agg_trans(PG_FUNCTION_ARGS)
 	t = SeriesForUpdate(fcinfo, 0, SERIES_REVENUE, a.unit, e[lo].ordinal, e[hi].ordinal, "revenue_agg");
 	RevenueAdd(t, e + lo, hi - lo + 1);
 	PG_RETURN_POINTER(t);
+}
+
+PG_FUNCTION_INFO_V1(revenue_map_final);
+
+/*
+ * Final function of the one-pass revenue_agg(customer_id, period, mrr): the
+ * revenue state of every customer in the map, NULL when nobody pays.
+ */
+Datum
+revenue_map_final(PG_FUNCTION_ARGS)
+{
+	RevenueMapFinal f = {PG_INT32_MAX, PG_INT32_MIN, NULL};
+	PeriodUnit	unit;
+
+	if (!ActivityMapVisitArg(fcinfo, 0, RevenueRangeVisitor, &f, &unit) || f.lo > f.hi)
+		PG_RETURN_NULL();
+	f.t = SeriesAlloc(SERIES_REVENUE, unit, f.lo, (int64) f.hi - f.lo + 1);
+	ActivityMapVisitArg(fcinfo, 0, RevenueAddVisitor, &f, &unit);
+	PG_RETURN_POINTER(f.t);
 }
 
 PG_FUNCTION_INFO_V1(revenue_combine);

@@ -78,6 +78,7 @@ typedef struct SeriesState
 #define PG_GETARG_SERIES(n)	((SeriesState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(n)))
 
 /* revenue_series.c */
+extern SeriesState *SeriesAlloc(int kind, PeriodUnit unit, int32 base, int64 nperiods);
 extern SeriesState *SeriesForUpdate(FunctionCallInfo fcinfo, int argno, int kind, PeriodUnit unit,
 									int32 lo, int32 hi, const char *what);
 extern SeriesState *SeriesTrim(SeriesState *t);

@@ -46,7 +46,7 @@ SeriesIsAmount(int kind, int col)
 /*
  * A zeroed series of the given shape, palloc'd in the current context.
  */
-static SeriesState *
+SeriesState *
 SeriesAlloc(int kind, PeriodUnit unit, int32 base, int64 nperiods)
 {
 	Size		size;
