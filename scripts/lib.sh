@@ -62,7 +62,7 @@ private_install() {
 		cp -a /usr/share/postgresql/$PG_MAJOR "$dest/usr/share/postgresql/"
 	fi
 	make -C "$ROOT" -s PG_CONFIG=$PGBIN_SYS/pg_config DESTDIR="$dest" install >/dev/null
-	chmod -R a+rX "$BUILD"
+	chmod a+rx "$BUILD" && chmod -R a+rX "$dest"
 	PGBIN="$dest$PGBIN_SYS"
 }
 

@@ -987,6 +987,16 @@ typedef struct OffsetSpan
 
 #define OFFSET_SPANS 16
 
+/* days remembered by a constructor: a direct-mapped cache, day -> period */
+#define DAY_MEMO_SIZE 2048
+
+/* one remembered day */
+typedef struct DayMemo
+{
+	DateADT		day;			/* the day */
+	CustomerPeriod period;		/* its period, 0 if the slot is empty */
+} DayMemo;
+
 /* what a constructor remembers between calls of one query (fn_extra) */
 typedef struct ConstructorCache
 {
@@ -1004,6 +1014,8 @@ typedef struct ConstructorCache
 	OffsetSpan	spans[OFFSET_SPANS];	/* otherwise, spans of constant offset seen so far */
 	int			nspans;			/* spans in use */
 	int			victim;			/* span to replace next when all are in use */
+	PeriodUnit	memo_unit;		/* unit whose periods the day memo holds (0: empty) */
+	DayMemo		memo[DAY_MEMO_SIZE];	/* recently seen days and their periods */
 } ConstructorCache;
 
 static ConstructorCache *
@@ -1061,6 +1073,31 @@ ConstructorUnit(FunctionCallInfo fcinfo)
 		c->kind = KeepText(fcinfo, c->kind, kind);
 	}
 	return c->unit;
+}
+
+/*
+ * PeriodFromDate, remembering the answer for the day: the days of a table's rows repeat
+ * (a few years of orders hold a few thousand distinct days), so most rows skip the
+ * calendar arithmetic.
+ */
+static CustomerPeriod
+ConstructorPeriod(FunctionCallInfo fcinfo, DateADT d, PeriodUnit unit)
+{
+	ConstructorCache *c = (ConstructorCache *) fcinfo->flinfo->fn_extra;
+	DayMemo    *m;
+
+	if (c->memo_unit != unit)
+	{
+		memset(c->memo, 0, sizeof(c->memo));
+		c->memo_unit = unit;
+	}
+	m = &c->memo[(uint32) d % DAY_MEMO_SIZE];
+	if (m->period == 0 || m->day != d)
+	{
+		m->period = PeriodFromDate(d, unit);
+		m->day = d;
+	}
+	return m->period;
 }
 
 /* error for infinite timestamps */
@@ -1219,7 +1256,9 @@ PG_FUNCTION_INFO_V1(customer_period_from_date);
 Datum
 customer_period_from_date(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_CUSTOMER_PERIOD(PeriodFromDate(PG_GETARG_DATEADT(0), ConstructorUnit(fcinfo)));
+	PeriodUnit	unit = ConstructorUnit(fcinfo);
+
+	PG_RETURN_CUSTOMER_PERIOD(ConstructorPeriod(fcinfo, PG_GETARG_DATEADT(0), unit));
 }
 
 PG_FUNCTION_INFO_V1(customer_period_from_timestamp);
@@ -1227,9 +1266,10 @@ PG_FUNCTION_INFO_V1(customer_period_from_timestamp);
 Datum
 customer_period_from_timestamp(PG_FUNCTION_ARGS)
 {
+	PeriodUnit	unit = ConstructorUnit(fcinfo);
 	DateADT		d = DateOfTimestamp(PG_GETARG_TIMESTAMP(0));
 
-	PG_RETURN_CUSTOMER_PERIOD(PeriodFromDate(d, ConstructorUnit(fcinfo)));
+	PG_RETURN_CUSTOMER_PERIOD(ConstructorPeriod(fcinfo, d, unit));
 }
 
 PG_FUNCTION_INFO_V1(customer_period_from_timestamptz);
@@ -1241,7 +1281,7 @@ customer_period_from_timestamptz(PG_FUNCTION_ARGS)
 	DateADT		d = DateOfTimestampTz(PG_GETARG_TIMESTAMPTZ(0), session_timezone,
 									  (ConstructorCache *) fcinfo->flinfo->fn_extra);
 
-	PG_RETURN_CUSTOMER_PERIOD(PeriodFromDate(d, unit));
+	PG_RETURN_CUSTOMER_PERIOD(ConstructorPeriod(fcinfo, d, unit));
 }
 
 PG_FUNCTION_INFO_V1(customer_period_from_timestamptz_zone);
@@ -1271,7 +1311,7 @@ customer_period_from_timestamptz_zone(PG_FUNCTION_ARGS)
 																	  TimestampTzGetDatum(ts))));
 			break;
 	}
-	PG_RETURN_CUSTOMER_PERIOD(PeriodFromDate(d, unit));
+	PG_RETURN_CUSTOMER_PERIOD(ConstructorPeriod(fcinfo, d, unit));
 }
 
 /* ----------------------------------------------------------------
