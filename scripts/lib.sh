@@ -102,3 +102,18 @@ stop_cluster() {
 		as_pg "$PGBIN/pg_ctl" -D "$CLUSTER/data" -m fast -w stop >/dev/null 2>&1 || true
 	fi
 }
+
+# Benchmarks' common set-up: build, install privately, start cluster build/$1 on port $PGR_PORT
+# (default $2) with 2GB of shared buffers unless PGR_SHARED_BUFFERS says otherwise, create the
+# extension, run generator $3 with customers=$4 and VACUUM ANALYZE the table $5 it makes.
+bench_cluster() {
+	local name=$1 port=$2 gen=$3 customers=$4 table=$5
+	need_packages
+	build
+	private_install
+	PGR_PORT=${PGR_PORT:-$port} PGR_SHARED_BUFFERS=${PGR_SHARED_BUFFERS:-2GB} start_cluster "$name"
+	say "generating data for $customers customers ($gen)"
+	psql -X -q -v ON_ERROR_STOP=1 -d postgres -c 'CREATE EXTENSION pg_retention'
+	psql -X -q -v ON_ERROR_STOP=1 -v customers="$customers" -d postgres -f "$gen" >/dev/null
+	psql -X -q -d postgres -c "VACUUM ANALYZE $table"
+}

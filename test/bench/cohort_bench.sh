@@ -10,24 +10,15 @@ set -euo pipefail
 cd "$ROOT"
 
 CUSTOMERS=${CUSTOMERS:-1000000}
-export PGR_PORT=${PGR_PORT:-55512}
-export PGR_SHARED_BUFFERS=${PGR_SHARED_BUFFERS:-2GB}
 export PGR_EXTRA_CONF="work_mem = 256MB
 max_parallel_workers_per_gather = 2
 jit = off"
 
-need_packages
-build
-private_install
-start_cluster bench-cohort
+bench_cluster bench-cohort 55512 test/bench/gen_orders.sql "$CUSTOMERS" orders
 PSQL=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -d postgres)
 OUT="$BUILD/cohort_bench.log"
 : >"$OUT"
 
-say "generating $CUSTOMERS customers (gen_orders.sql)"
-"${PSQL[@]}" -c 'CREATE EXTENSION pg_retention'
-"${PSQL[@]}" -v customers="$CUSTOMERS" -f test/bench/gen_orders.sql >/dev/null
-"${PSQL[@]}" -c 'VACUUM ANALYZE orders'
 "${PSQL[@]}" -Atc "SELECT 'orders: ' || count(*) || ' rows, ' || pg_size_pretty(pg_total_relation_size('orders')) FROM orders"
 
 # Run one query ($2) in a fresh session with settings $3 (optional); print its result and

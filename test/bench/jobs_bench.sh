@@ -10,14 +10,7 @@ set -euo pipefail
 cd "$ROOT"
 customers=${1:-1000000}
 
-need_packages
-build
-private_install
-PGR_PORT=${PGR_PORT:-55441} PGR_SHARED_BUFFERS=${PGR_SHARED_BUFFERS:-2GB} start_cluster jobs-bench-cluster
-say "generating orders for $customers customers"
-psql -X -q -v ON_ERROR_STOP=1 -d postgres -c 'CREATE EXTENSION pg_retention' \
-	-v customers="$customers" -f test/bench/gen_orders.sql >/dev/null
-psql -X -q -d postgres -c 'VACUUM ANALYZE orders'
+bench_cluster jobs-bench-cluster 55441 test/bench/gen_orders.sql "$customers" orders
 
 say "timing"
 psql -X -q -v ON_ERROR_STOP=1 -P pager=off -d postgres <<'SQL'

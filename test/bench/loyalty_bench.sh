@@ -10,20 +10,13 @@
 #                      rows are rewritten and new changes appended (a daily job's steady state)
 #   same-day refresh   nothing changes: the cost of evaluating alone plus the no-op writes
 # Each refresh runs once (it writes, so repeats would not be alike). Prints the times and
-# refresh / Q4 ratios. Usage: test/bench/loyalty_bench.sh [customers]   (PGR_PORT, default 55441)
+# refresh / Q4 ratios. Usage: test/bench/loyalty_bench.sh [customers]   (PGR_PORT, default 55442)
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
 cd "$ROOT"
 customers=${1:-1000000}
 
-need_packages
-build
-private_install
-PGR_PORT=${PGR_PORT:-55441} PGR_SHARED_BUFFERS=2GB start_cluster bench-cluster
-say "generating orders for $customers customers"
-psql -X -q -v ON_ERROR_STOP=1 -d postgres -c 'CREATE EXTENSION pg_retention' \
-	-v customers="$customers" -f test/bench/gen_orders.sql >/dev/null
-psql -X -q -d postgres -c 'VACUUM ANALYZE orders'
+bench_cluster loyalty-bench-cluster 55442 test/bench/gen_orders.sql "$customers" orders
 
 say "timing"
 psql -X -q -v ON_ERROR_STOP=1 -P pager=off -d postgres <<'SQL'

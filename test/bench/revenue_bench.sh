@@ -11,24 +11,15 @@ set -euo pipefail
 cd "$ROOT"
 
 CUSTOMERS=${CUSTOMERS:-1000000}
-export PGR_PORT=${PGR_PORT:-55514}
-export PGR_SHARED_BUFFERS=${PGR_SHARED_BUFFERS:-2GB}
 export PGR_EXTRA_CONF="work_mem = 256MB
 max_parallel_workers_per_gather = 2
 jit = off"
 
-need_packages
-build
-private_install
-start_cluster bench-revenue
+bench_cluster bench-revenue 55514 test/bench/revenue_gen.sql "$CUSTOMERS" mrr
 PSQL=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -d postgres)
 OUT="$BUILD/revenue_bench.log"
 : >"$OUT"
 
-say "generating $CUSTOMERS customers x 24 months (revenue_gen.sql)"
-"${PSQL[@]}" -c 'CREATE EXTENSION pg_retention'
-"${PSQL[@]}" -v customers="$CUSTOMERS" -f test/bench/revenue_gen.sql >/dev/null
-"${PSQL[@]}" -c 'VACUUM ANALYZE mrr'
 "${PSQL[@]}" -Atc "SELECT 'mrr: ' || count(*) || ' rows, ' || pg_size_pretty(pg_total_relation_size('mrr')) FROM mrr" | tee -a "$OUT"
 
 # Run one query ($2) in a fresh session; print a checksum of its result and remember its time
