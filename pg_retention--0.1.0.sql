@@ -1816,10 +1816,13 @@ CREATE TYPE retention.loyalty_state AS (
 	orders_to_keep bigint,		-- orders still needed in the window to requalify for the tier
 	next_tier text,				-- the tier one rank up (NULL at the top)
 	amount_to_next numeric,		-- spend still needed in the window to reach it
-	orders_to_next bigint		-- orders still needed in the window to reach it
+	orders_to_next bigint,		-- orders still needed in the window to reach it
+	member_since date,			-- the customer's first source row (the start of the base tier)
+	qualified_until date[]		-- per tier, lowest rank first: the first day its latest
+								-- qualification no longer holds (NULL: never qualified)
 );
 COMMENT ON TYPE retention.loyalty_state IS
-	'a customer''s tier in a loyalty program as of a date: tier, since, expiry, grace, qualifying spend and orders, and what is needed to keep the tier and to reach the next';
+	'a customer''s tier in a loyalty program as of a date: tier, since, expiry, grace, qualifying spend and orders, what is needed to keep the tier and to reach the next, membership start and how long each tier''s qualification holds';
 
 -- One change of tier.
 CREATE TYPE retention.loyalty_change AS (
@@ -1855,6 +1858,7 @@ CREATE TABLE retention.loyalty_programs (
 	history_table text NOT NULL,
 	last_as_of date,
 	last_refresh timestamptz,
+	watermark xid8,
 	created_at timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON SEQUENCE retention.loyalty_programs_program_id_seq IS 'numbers retention.loyalty_programs';
@@ -1873,6 +1877,8 @@ COMMENT ON COLUMN retention.loyalty_programs.grace_days IS 'days an expired stat
 COMMENT ON COLUMN retention.loyalty_programs.match IS 'all: a tier with spend and order thresholds needs both; any: either';
 COMMENT ON COLUMN retention.loyalty_programs.tiers IS 'JSON array of {"name", "rank", "min_amount", "min_orders"}; ranks above 0, thresholds increasing with rank';
 COMMENT ON COLUMN retention.loyalty_programs.last_as_of IS 'the "as of" date of the last refresh';
+COMMENT ON COLUMN retention.loyalty_programs.watermark IS
+	'source rows inserted by transactions below this id were read by the last refresh; NULL when the next refresh must replay every customer (no refresh yet, changed rules, a source without row transaction ids)';
 
 ALTER TABLE retention.loyalty_programs ENABLE ROW LEVEL SECURITY;
 CREATE POLICY loyalty_programs_owner ON retention.loyalty_programs
@@ -1897,10 +1903,12 @@ DECLARE
 	state text;
 BEGIN
 	-- a refresh recording its date needs no new validation
-	IF TG_OP = 'UPDATE' AND to_jsonb(NEW) - '{last_as_of,last_refresh}'::text[]
-		= to_jsonb(OLD) - '{last_as_of,last_refresh}'::text[] THEN
+	IF TG_OP = 'UPDATE' AND to_jsonb(NEW) - '{last_as_of,last_refresh,watermark}'::text[]
+		= to_jsonb(OLD) - '{last_as_of,last_refresh,watermark}'::text[] THEN
 		RETURN NEW;
 	END IF;
+	-- changed rules: the stored states no longer apply, the next refresh replays everyone
+	NEW.watermark := NULL;
 	IF p.program_name IS NULL OR p.program_name = '' THEN
 		RAISE EXCEPTION 'loyalty program name must not be empty' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
@@ -2180,7 +2188,8 @@ BEGIN
 				   'since date NOT NULL, expires date, grace_ends date, window_start date, '
 				   'window_end date, qualifying_amount numeric NOT NULL, qualifying_orders bigint NOT NULL, '
 				   'amount_to_keep numeric, orders_to_keep bigint, next_tier text, amount_to_next numeric, '
-				   'orders_to_next bigint)', tt, customer_column, cust_type);
+				   'orders_to_next bigint, member_since date NOT NULL, qualified_until date[] NOT NULL)',
+				   tt, customer_column, cust_type);
 	EXECUTE format('CREATE TABLE %s (%I %s NOT NULL, changed_on date NOT NULL, from_tier text NOT NULL, '
 				   'to_tier text NOT NULL, reason text NOT NULL CHECK (reason IN '
 				   '(''qualified'', ''expired'', ''downgraded'', ''grace ended'')), '
@@ -2243,34 +2252,109 @@ CREATE AGGREGATE retention.loyalty_agg(day date, amount numeric, counted boolean
 COMMENT ON AGGREGATE retention.loyalty_agg(date, numeric, boolean, date, text, int, int, int, int, text, int, text, text, text[], int[], numeric[], bigint[]) IS
 	'the loyalty-tier engine over one customer''s order rows (day, amount, counts toward tiers?) under a program''s rules, as of a date; used by loyalty_status, loyalty_history and refresh_loyalty';
 
--- The loyalty_agg call for a program over source rows aliased s, as of a date.
-CREATE FUNCTION retention.loyalty_agg_sql(p retention.loyalty_programs, day text, amount text, counted text, as_of date)
+-- The engine going on from a stored state (an incremental refresh): loyalty_agg's arguments,
+-- then the day the stored states are as of, then on one extra row per customer that state
+-- (tier_rank, since, expires, grace_ends, member_since, qualified_until; NULL on order rows).
+-- A customer without a state row is replayed from the rows given, as loyalty_agg does.
+CREATE FUNCTION retention.loyalty_resume_agg_transfn(internal, date, numeric, boolean, date, text, int, int, int, int,
+	text, int, text, text, text[], int[], numeric[], bigint[], date, int, date, date, date, date, date[])
+	RETURNS internal AS 'MODULE_PATHNAME', 'loyalty_agg_transfn' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.loyalty_resume_agg_transfn(internal, date, numeric, boolean, date, text, int, int, int, int, text, int, text, text, text[], int[], numeric[], bigint[], date, int, date, date, date, date, date[]) IS
+	'internal: loyalty_resume_agg transition (collects a row or the stored state)';
+CREATE FUNCTION retention.loyalty_resume_agg_finalfn(internal, date, numeric, boolean, date, text, int, int, int, int,
+	text, int, text, text, text[], int[], numeric[], bigint[], date, int, date, date, date, date, date[])
+	RETURNS retention.loyalty_result AS 'MODULE_PATHNAME', 'loyalty_agg_finalfn' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.loyalty_resume_agg_finalfn(internal, date, numeric, boolean, date, text, int, int, int, int, text, int, text, text, text[], int[], numeric[], bigint[], date, int, date, date, date, date, date[]) IS
+	'internal: loyalty_resume_agg final function (replays the days after the stored state)';
+CREATE AGGREGATE retention.loyalty_resume_agg(day date, amount numeric, counted boolean, as_of date,
+	qualification_window text, window_months int, fiscal_first_month int, status_years int, status_months int,
+	downgrade_policy text, grace_days int, match text, base_tier text,
+	tier_names text[], tier_ranks int[], tier_amounts numeric[], tier_orders bigint[],
+	resume_after date, tier_rank int, since date, expires date, grace_ends date, member_since date,
+	qualified_until date[]) (
+	SFUNC = retention.loyalty_resume_agg_transfn,
+	STYPE = internal,
+	SSPACE = 256,
+	FINALFUNC = retention.loyalty_resume_agg_finalfn,
+	FINALFUNC_EXTRA,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE retention.loyalty_resume_agg(date, numeric, boolean, date, text, int, int, int, int, text, int, text, text, text[], int[], numeric[], bigint[], date, int, date, date, date, date, date[]) IS
+	'the loyalty-tier engine going on from a customer''s state stored as of a day (the incremental refresh_loyalty): replays only the days after it';
+
+-- The loyalty_agg call for a program over source rows aliased s, as of a date; with resume,
+-- the loyalty_resume_agg call whose extra arguments resume gives.
+CREATE FUNCTION retention.loyalty_agg_sql(p retention.loyalty_programs, day text, amount text, counted text, as_of date,
+	resume text DEFAULT NULL)
 	RETURNS text
 	LANGUAGE sql STABLE SET search_path = pg_catalog, retention, pg_temp
-	RETURN (SELECT format('retention.loyalty_agg(%s, %s, %s, %L::date, %L, %L::int, %L::int, %L::int, %L::int, %L, %L::int, %L, %L, '
-						  '%L::text[], %L::int[], %L::numeric[], %L::bigint[])',
+	RETURN (SELECT format('retention.%s(%s, %s, %s, %L::date, %L, %L::int, %L::int, %L::int, %L::int, %L, %L::int, %L, %L, '
+						  '%L::text[], %L::int[], %L::numeric[], %L::bigint[]%s)',
+						  CASE WHEN resume IS NULL THEN 'loyalty_agg' ELSE 'loyalty_resume_agg' END,
 						  day, amount, counted, as_of, p.qualification_window, p.window_months, p.fiscal_first_month,
 						  p.status_years, p.status_months, p.downgrade_policy, p.grace_days, p.match, p.base_tier,
 						  array_agg(x->>'name' ORDER BY (x->>'rank')::int),
 						  array_agg((x->>'rank')::int ORDER BY (x->>'rank')::int),
 						  array_agg((x->>'min_amount')::numeric ORDER BY (x->>'rank')::int),
-						  array_agg((x->>'min_orders')::bigint ORDER BY (x->>'rank')::int))
+						  array_agg((x->>'min_orders')::bigint ORDER BY (x->>'rank')::int),
+						  ', ' || resume)
 			FROM jsonb_array_elements(p.tiers) x);
-COMMENT ON FUNCTION retention.loyalty_agg_sql(retention.loyalty_programs, text, text, text, date) IS
-	'internal: the loyalty_agg call expression of a program';
+COMMENT ON FUNCTION retention.loyalty_agg_sql(retention.loyalty_programs, text, text, text, date, text) IS
+	'internal: the loyalty_agg (or loyalty_resume_agg) call expression of a program';
 
--- The query evaluating every customer of a program's source as of a date:
+-- The first instant of day d in a program's time column, as an SQL expression to compare the
+-- column (alias s) with: a timestamptz column's days are the program's time zone's.
+CREATE FUNCTION retention.loyalty_day_start(p retention.loyalty_programs, d date) RETURNS text
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, retention, pg_temp AS $$
+DECLARE
+	typ regtype := (SELECT a.atttypid FROM pg_attribute a WHERE a.attrelid = to_regclass(p.source)
+					AND a.attname = p.time_column AND a.attnum > 0 AND NOT a.attisdropped);
+BEGIN
+	IF typ = 'timestamptz'::regtype THEN
+		RETURN format('(%L::timestamp AT TIME ZONE %L)', d, p.timezone);
+	ELSIF typ = 'timestamp'::regtype THEN
+		RETURN format('%L::timestamp', d);
+	END IF;
+	RETURN format('%L::date', d);
+END $$;
+COMMENT ON FUNCTION retention.loyalty_day_start(retention.loyalty_programs, date) IS
+	'internal: the first instant of a day in a loyalty program''s time column and time zone, as an SQL expression';
+
+-- The first day of a rolling window of the given months ending on day d: the first o with
+-- o + months months > d (month ends clamp, as the engine's and date + interval's do).
+CREATE FUNCTION retention.loyalty_first_in_window(d date, months int) RETURNS date
+	LANGUAGE plpgsql IMMUTABLE STRICT SET search_path = pg_catalog, retention, pg_temp AS $$
+DECLARE
+	o date;
+BEGIN
+	IF NOT isfinite(d) THEN
+		RETURN d;
+	END IF;
+	o := (d - make_interval(months => months))::date - 4;
+	WHILE (o + make_interval(months => months))::date <= d LOOP
+		o := o + 1;
+	END LOOP;
+	RETURN o;
+END $$;
+COMMENT ON FUNCTION retention.loyalty_first_in_window(date, int) IS
+	'internal: the first day of the rolling window of so many months that ends on a day';
+
+-- The query evaluating the customers of a program's source as of a date:
 -- (customer, r retention.loyalty_result). Rows the exclusion matches still mark membership
 -- but do not count toward tiers. cond: an extra condition on the source row s.
-CREATE FUNCTION retention.loyalty_eval_sql(p retention.loyalty_programs, as_of date, cond text DEFAULT 'true')
+-- With resume_after (an incremental refresh), the query goes on from the states stored in
+-- the program's tier table as of that day, for the customers whose tier row (alias t)
+-- meets state_cond; the others are replayed from the rows cond lets through.
+CREATE FUNCTION retention.loyalty_eval_sql(p retention.loyalty_programs, as_of date, cond text DEFAULT 'true',
+	resume_after date DEFAULT NULL, state_cond text DEFAULT 'false')
 	RETURNS text
 	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, retention, pg_temp AS $$
 DECLARE
 	src regclass := to_regclass(p.source);
-	typ regtype;
 	col text;
-	day text;
-	upto text;
+	rows text;
+	amount text;
+	counted text;
 BEGIN
 	IF src IS NULL THEN
 		RAISE EXCEPTION 'relation "%" of loyalty program "%" does not exist', p.source, p.program_name
@@ -2285,28 +2369,30 @@ BEGIN
 				HINT = format('Loyalty program "%s" reads it; restore the column or change the program.', p.program_name);
 		END IF;
 	END LOOP;
-	SELECT a.atttypid INTO typ FROM pg_attribute a
-	WHERE a.attrelid = src AND a.attname = p.time_column AND a.attnum > 0 AND NOT a.attisdropped;
-	IF typ = 'timestamptz'::regtype THEN
-		-- the session's TimeZone is the program's while the query runs (loyalty_set_timezone):
-		-- a cast is much cheaper per row than AT TIME ZONE, which looks the zone up each time
-		day := format('s.%I::date', p.time_column);
-		upto := format('s.%I < (%L::date + 1)::timestamp AT TIME ZONE %L', p.time_column, as_of, p.timezone);
-	ELSE
-		day := format('s.%I::date', p.time_column);
-		upto := format('s.%I < %L::date + 1', p.time_column, as_of);
+	amount := CASE WHEN p.amount_column IS NULL THEN '0::numeric' ELSE format('s.%I::numeric', p.amount_column) END;
+	counted := CASE WHEN p.exclude IS NULL THEN 'true' ELSE format('NOT coalesce((%s)::boolean, false)', p.exclude) END;
+	-- the source rows up to as_of; the day of a timestamptz is the session's TimeZone's, which
+	-- is the program's while the query runs (loyalty_set_timezone): a cast is much cheaper per
+	-- row than AT TIME ZONE, which looks the zone up each time
+	rows := format('FROM %1$s s WHERE s.%2$I IS NOT NULL AND s.%3$I < %4$s AND (%5$s)',
+				   src, p.customer_column, p.time_column, retention.loyalty_day_start(p, as_of + 1), cond);
+	IF resume_after IS NULL THEN
+		RETURN format('SELECT s.%1$I AS customer, %2$s AS r %3$s GROUP BY s.%1$I',
+					  p.customer_column, retention.loyalty_agg_sql(p, format('s.%I::date', p.time_column), amount, counted, as_of),
+					  rows);
 	END IF;
-	RETURN format('SELECT s.%1$I AS customer, %2$s AS r FROM %3$s s '
-				  'WHERE s.%1$I IS NOT NULL AND %4$s AND (%5$s) GROUP BY s.%1$I',
-				  p.customer_column,
-				  retention.loyalty_agg_sql(p, day,
-					  CASE WHEN p.amount_column IS NULL THEN '0::numeric' ELSE format('s.%I::numeric', p.amount_column) END,
-					  CASE WHEN p.exclude IS NULL THEN 'true' ELSE format('NOT coalesce((%s)::boolean, false)', p.exclude) END,
-					  as_of),
-				  src, upto, cond);
+	RETURN format('SELECT x.customer, %1$s AS r FROM ('
+				  'SELECT s.%2$I AS customer, s.%3$I::date AS day, %4$s AS amount, %5$s AS counted, NULL::int AS tier_rank, '
+				  'NULL::date AS since, NULL::date AS expires, NULL::date AS grace_ends, NULL::date AS member_since, '
+				  'NULL::date[] AS qualified_until %6$s '
+				  'UNION ALL SELECT t.%2$I, NULL, NULL, NULL, t.tier_rank, t.since, t.expires, t.grace_ends, t.member_since, '
+				  't.qualified_until FROM %7$s t WHERE %8$s) x GROUP BY x.customer',
+				  retention.loyalty_agg_sql(p, 'x.day', 'x.amount', 'x.counted', as_of,
+					  format('%L::date, x.tier_rank, x.since, x.expires, x.grace_ends, x.member_since, x.qualified_until', resume_after)),
+				  p.customer_column, p.time_column, amount, counted, rows, p.tier_table, state_cond);
 END $$;
-COMMENT ON FUNCTION retention.loyalty_eval_sql(retention.loyalty_programs, date, text) IS
-	'internal: the query that evaluates every customer of a loyalty program as of a date (to run with TimeZone set to the program''s)';
+COMMENT ON FUNCTION retention.loyalty_eval_sql(retention.loyalty_programs, date, text, date, text) IS
+	'internal: the query that evaluates the customers of a loyalty program as of a date, from all their rows or from stored states (to run with TimeZone set to the program''s)';
 
 -- Set the session's TimeZone for the rest of the transaction (or subtransaction) and return
 -- the previous one, so that a caller can put it back.
@@ -2356,20 +2442,42 @@ CREATE FUNCTION retention.loyalty_history(program_name text, customer anyelement
 COMMENT ON FUNCTION retention.loyalty_history(text, anyelement, date) IS
 	'every tier change of a customer in a loyalty program up to a date, oldest first, with its reason';
 
-CREATE FUNCTION retention.refresh_loyalty(program_name text, as_of date DEFAULT current_date, rebuild boolean DEFAULT false)
+CREATE FUNCTION retention.refresh_loyalty(program_name text, as_of date DEFAULT current_date, rebuild boolean DEFAULT false,
+	full_refresh boolean DEFAULT false)
 	RETURNS bigint
-	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp SET client_min_messages = warning AS $$
+	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp SET client_min_messages = warning
+	-- the refresh is one statement of several parts, most of them small: compiling it costs
+	-- more than it saves
+	SET jit = off AS $$
 DECLARE
 	p retention.loyalty_programs := retention.loyalty_lookup(program_name, true);	-- serializes refreshes
 	tt regclass;
 	ht regclass;
+	src regclass;
+	src_kind "char";
 	cust text;
+	tcol text;
 	n bigint;
 	written bigint := 0;
 	tz text;
+	upto xid8;
+	incremental boolean;
+	after date := p.last_as_of;
+	lo date;
+	entering text;
+	scan text;
+	xmin_test text;
+	eval text;
+	hist_cond text;
+	hist_conflict text;
+	pre text := '';
+	stale text;
 BEGIN
-	IF as_of IS NULL OR rebuild IS NULL THEN
-		RAISE EXCEPTION 'as_of and rebuild must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	IF as_of IS NULL OR rebuild IS NULL OR full_refresh IS NULL THEN
+		RAISE EXCEPTION 'as_of, rebuild and full_refresh must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF NOT isfinite(as_of) THEN
+		RAISE EXCEPTION 'as_of must be a finite date' USING ERRCODE = 'datetime_field_overflow';
 	END IF;
 	tt := to_regclass(p.tier_table);
 	ht := to_regclass(p.history_table);
@@ -2378,67 +2486,151 @@ BEGIN
 			CASE WHEN tt IS NULL THEN p.tier_table ELSE p.history_table END, program_name
 			USING ERRCODE = 'undefined_table', HINT = 'Drop the program and create it again.';
 	END IF;
+	src := to_regclass(p.source);
+	IF src IS NULL THEN
+		RAISE EXCEPTION 'relation "%" of loyalty program "%" does not exist', p.source, p.program_name
+			USING ERRCODE = 'undefined_table', HINT = 'Recreate the table, or point the program at another source.';
+	END IF;
+	SELECT relkind INTO src_kind FROM pg_class WHERE oid = src;
 	cust := p.customer_column;
+	tcol := p.time_column;
 
-	-- the history first: a rebuild (after the rules changed) or a refresh as of an earlier
-	-- date removes what the replay does not give any more
-	IF rebuild THEN
-		EXECUTE format('DELETE FROM %s', ht);
-		GET DIAGNOSTICS n = ROW_COUNT;
-		written := written + n;
-	ELSIF as_of < p.last_as_of THEN
-		EXECUTE format('DELETE FROM %s WHERE changed_on > %L', ht, as_of);
-		GET DIAGNOSTICS n = ROW_COUNT;
-		written := written + n;
+	-- Every transaction below upto has finished, so the rows it inserted are visible to the
+	-- statements below; rows of later transactions count as new at the next refresh (the
+	-- watermark test of the cohort jobs, docs/jobs.md).
+	upto := pg_snapshot_xmin(pg_current_snapshot());
+	-- Incremental: go on from the states the tier table holds as of the last refresh's date.
+	-- Otherwise every customer is replayed from all its rows.
+	incremental := NOT rebuild AND NOT full_refresh AND p.watermark IS NOT NULL AND after IS NOT NULL
+		AND as_of >= after AND coalesce(src_kind IN ('r', 'p'), false)
+		-- rows older than vacuum_freeze_min_age may be frozen, which hides them (docs/jobs.md)
+		AND (upto::text::numeric - p.watermark::text::numeric) < current_setting('vacuum_freeze_min_age')::numeric;
+
+	tz := retention.loyalty_set_timezone(p.timezone);
+	IF NOT incremental THEN
+		-- the history first: a rebuild (after the rules changed) or a refresh as of an earlier
+		-- date removes what the replay does not give any more
+		IF rebuild THEN
+			EXECUTE format('DELETE FROM %s', ht);
+			GET DIAGNOSTICS n = ROW_COUNT;
+			written := written + n;
+		ELSIF as_of < after THEN
+			EXECUTE format('DELETE FROM %s WHERE changed_on > %L', ht, as_of);
+			GET DIAGNOSTICS n = ROW_COUNT;
+			written := written + n;
+		END IF;
+		eval := retention.loyalty_eval_sql(p, as_of);
+		-- history: the changes dated on or after the previous refresh's date (a later run on
+		-- the same day records that day's new changes; all of them on the first refresh or a
+		-- rebuild)
+		hist_cond := CASE WHEN rebuild OR after IS NULL THEN 'true' ELSE format('c.changed_on >= %L', after) END;
+		hist_conflict := 'DO NOTHING';
+		-- customers without rows any more leave the tier table
+		stale := format('DELETE FROM %1$s t WHERE NOT EXISTS (SELECT FROM e WHERE e.customer = t.%2$I) RETURNING 1', tt, cust);
+	ELSE
+		-- Everything below is one statement, so one snapshot: the late rows found are exactly
+		-- those the replay reads.
+		-- Late rows: rows inserted since the last refresh (any visible row whose inserting
+		-- transaction is not below the watermark), dated on or before its date. Their
+		-- customers are replayed from all their rows and get their history recorded anew.
+		IF src_kind = 'r' AND NOT row_security_active(src) THEN
+			scan := format('retention.new_rows(NULL::%s, %L, %L)', src, p.watermark, '18446744073709551615'::xid8);
+			xmin_test := 'true';
+		ELSE
+			scan := src::text;
+			xmin_test := format('retention.xmin_is_new(s.tableoid, s.ctid, s.xmin, %L, %L)',
+								p.watermark, '18446744073709551615'::xid8);
+		END IF;
+		pre := format('late AS MATERIALIZED (SELECT DISTINCT s.%1$I AS customer FROM %2$s s '
+					  'WHERE s.%1$I IS NOT NULL AND s.%3$I < %4$s AND %5$s), ',
+					  cust, scan, tcol, retention.loyalty_day_start(p, after + 1), xmin_test);
+		-- the customers whose standing can change between the two dates: rows dated after the
+		-- last refresh, rows leaving a rolling window, statuses, grace periods and year windows
+		-- ending, late rows. The others' tier rows stay as they are.
+		entering := format('s.%1$I >= %2$s AND s.%1$I < %3$s', tcol,
+						   retention.loyalty_day_start(p, after + 1), retention.loyalty_day_start(p, as_of + 1));
+		IF p.qualification_window = 'rolling_months' THEN
+			-- a row of day o leaves the window on o + window_months months: those leaving
+			-- after the last refresh, up to as_of
+			entering := entering || format(' OR s.%1$I >= %2$s AND s.%1$I < %3$s', tcol,
+				retention.loyalty_day_start(p, retention.loyalty_first_in_window(after, p.window_months)),
+				retention.loyalty_day_start(p, retention.loyalty_first_in_window(as_of, p.window_months)));
+		END IF;
+		pre := pre || format('events AS MATERIALIZED (SELECT s.%1$I AS customer FROM %2$s s WHERE s.%1$I IS NOT NULL AND (%3$s) '
+							 'UNION SELECT t.%1$I FROM %4$s t WHERE t.expires <= %5$L OR t.grace_ends <= %5$L OR t.window_end <= %5$L '
+							 'UNION SELECT customer FROM late), ',
+							 cust, src, entering, tt, as_of);
+		-- the rows a replay from the stored state needs: those of the qualification window of
+		-- the day after the last refresh on (rows before it are in the stored state)
+		lo := CASE p.qualification_window
+			WHEN 'rolling_months' THEN retention.loyalty_first_in_window(after + 1, p.window_months)
+			WHEN 'calendar_year' THEN date_trunc('year', after + 1)::date
+			WHEN 'fiscal_year' THEN make_date(extract(year FROM after + 1)::int
+											  - (extract(month FROM after + 1) < p.fiscal_first_month)::int,
+											  p.fiscal_first_month, 1)
+			ELSE ((after + 1) - interval '1 year')::date - 7 END;
+		eval := retention.loyalty_eval_sql(p, as_of,
+			format('s.%1$I IN (SELECT customer FROM events) AND (s.%2$I >= %3$s OR s.%1$I IN (SELECT customer FROM late))',
+				   cust, tcol, retention.loyalty_day_start(p, lo)),
+			after,
+			format('t.%1$I IN (SELECT customer FROM events) AND NOT EXISTS (SELECT FROM late WHERE late.customer = t.%1$I)', cust));
+		-- a late customer's history is recorded anew (changes on days the replay no longer
+		-- gives are deleted, the others upserted); the others' replay gives only changes after
+		-- the last refresh's date
+		stale := format('DELETE FROM %1$s h WHERE h.%2$I IN (SELECT customer FROM late) AND NOT EXISTS '
+						'(SELECT FROM e, unnest(e.h) c WHERE e.customer = h.%2$I AND c.changed_on = h.changed_on) RETURNING 1', ht, cust);
+		hist_cond := 'true';
+		hist_conflict := 'DO UPDATE SET from_tier = excluded.from_tier, to_tier = excluded.to_tier, reason = excluded.reason '
+			'WHERE (h.from_tier, h.to_tier, h.reason) IS DISTINCT FROM (excluded.from_tier, excluded.to_tier, excluded.reason)';
 	END IF;
 
-	-- one statement evaluates every customer and writes both tables with plain INSERT,
-	-- UPDATE and DELETE: readers see the previous rows until commit and are not blocked.
-	-- Tier rows are rewritten only when they change; history rows are appended: the changes
-	-- dated on or after the previous refresh's date (a later run on the same day records that
-	-- day's new changes; all changes on the first refresh or a rebuild).
-	tz := retention.loyalty_set_timezone(p.timezone);
-	EXECUTE format('WITH e AS MATERIALIZED (SELECT customer, (r).state AS st, (r).history AS h FROM (%1$s) x), '
+	-- one statement evaluates the customers and writes both tables with plain INSERT, UPDATE
+	-- and DELETE: readers see the previous rows until commit and are not blocked. Tier rows
+	-- are rewritten only when they change.
+	EXECUTE format('WITH %9$s e AS MATERIALIZED (SELECT customer, (r).state AS st, (r).history AS h FROM (%1$s) x), '
 				   'up AS (INSERT INTO %2$s AS t (%4$I, tier, tier_rank, since, expires, grace_ends, window_start, window_end, '
-				   'qualifying_amount, qualifying_orders, amount_to_keep, orders_to_keep, next_tier, amount_to_next, orders_to_next) '
+				   'qualifying_amount, qualifying_orders, amount_to_keep, orders_to_keep, next_tier, amount_to_next, orders_to_next, '
+				   'member_since, qualified_until) '
 				   'SELECT customer, (st).tier, (st).tier_rank, (st).since, (st).expires, (st).grace_ends, %6$s, '
 				   '(st).qualifying_amount, (st).qualifying_orders, (st).amount_to_keep, (st).orders_to_keep, '
-				   '(st).next_tier, (st).amount_to_next, (st).orders_to_next FROM e '
+				   '(st).next_tier, (st).amount_to_next, (st).orders_to_next, (st).member_since, (st).qualified_until FROM e '
 				   'ON CONFLICT (%4$I) DO UPDATE SET tier = excluded.tier, tier_rank = excluded.tier_rank, since = excluded.since, '
 				   'expires = excluded.expires, grace_ends = excluded.grace_ends, window_start = excluded.window_start, '
 				   'window_end = excluded.window_end, qualifying_amount = excluded.qualifying_amount, '
 				   'qualifying_orders = excluded.qualifying_orders, amount_to_keep = excluded.amount_to_keep, '
 				   'orders_to_keep = excluded.orders_to_keep, next_tier = excluded.next_tier, '
-				   'amount_to_next = excluded.amount_to_next, orders_to_next = excluded.orders_to_next '
+				   'amount_to_next = excluded.amount_to_next, orders_to_next = excluded.orders_to_next, '
+				   'member_since = excluded.member_since, qualified_until = excluded.qualified_until '
 				   'WHERE (t.tier, t.tier_rank, t.since, t.expires, t.grace_ends, t.window_start, t.window_end, '
 				   't.qualifying_amount, t.qualifying_orders, t.amount_to_keep, t.orders_to_keep, t.next_tier, '
-				   't.amount_to_next, t.orders_to_next) IS DISTINCT FROM (excluded.tier, excluded.tier_rank, '
-				   'excluded.since, excluded.expires, excluded.grace_ends, excluded.window_start, excluded.window_end, '
-				   'excluded.qualifying_amount, excluded.qualifying_orders, excluded.amount_to_keep, '
-				   'excluded.orders_to_keep, excluded.next_tier, excluded.amount_to_next, excluded.orders_to_next) RETURNING 1), '
-				   'gone AS (DELETE FROM %2$s t WHERE NOT EXISTS (SELECT FROM e WHERE e.customer = t.%4$I) RETURNING 1), '
-				   'hist AS (INSERT INTO %3$s (%4$I, changed_on, from_tier, to_tier, reason) '
+				   't.amount_to_next, t.orders_to_next, t.member_since, t.qualified_until) IS DISTINCT FROM '
+				   '(excluded.tier, excluded.tier_rank, excluded.since, excluded.expires, excluded.grace_ends, '
+				   'excluded.window_start, excluded.window_end, excluded.qualifying_amount, excluded.qualifying_orders, '
+				   'excluded.amount_to_keep, excluded.orders_to_keep, excluded.next_tier, excluded.amount_to_next, '
+				   'excluded.orders_to_next, excluded.member_since, excluded.qualified_until) RETURNING 1), '
+				   'removed AS (%8$s), '
+				   'hist AS (INSERT INTO %3$s AS h (%4$I, changed_on, from_tier, to_tier, reason) '
 				   'SELECT e.customer, c.changed_on, c.from_tier, c.to_tier, c.reason FROM e, unnest(e.h) c WHERE %5$s '
-				   'ON CONFLICT (%4$I, changed_on) DO NOTHING RETURNING 1) '
-				   'SELECT (SELECT count(*) FROM up) + (SELECT count(*) FROM gone) + (SELECT count(*) FROM hist)',
-				   retention.loyalty_eval_sql(p, as_of), tt, ht, cust,
-				   CASE WHEN rebuild OR p.last_as_of IS NULL THEN 'true'
-						ELSE format('c.changed_on >= %L', p.last_as_of) END,
+				   'ON CONFLICT (%4$I, changed_on) %7$s RETURNING 1) '
+				   'SELECT (SELECT count(*) FROM up) + (SELECT count(*) FROM removed) + (SELECT count(*) FROM hist)',
+				   eval, tt, ht, cust, hist_cond,
 				   -- a rolling window is the same for everybody and moves every day: it is not
 				   -- stored per row (it ends at last_as_of), so that a daily refresh rewrites
 				   -- only the customers whose standing changed
 				   CASE WHEN p.qualification_window = 'rolling_months' THEN 'NULL::date, NULL::date'
-						ELSE '(st).window_start, (st).window_end' END)
+						ELSE '(st).window_start, (st).window_end' END,
+				   hist_conflict, stale, pre)
 		INTO n;
 	PERFORM retention.loyalty_set_timezone(tz);
 	written := written + n;
 
-	UPDATE retention.loyalty_programs x SET last_as_of = refresh_loyalty.as_of, last_refresh = now()
+	UPDATE retention.loyalty_programs x SET last_as_of = refresh_loyalty.as_of, last_refresh = now(),
+		watermark = CASE WHEN src_kind IN ('r', 'p') THEN upto END
 	WHERE x.program_id = p.program_id;
 	RETURN written;
 END $$;
-COMMENT ON FUNCTION retention.refresh_loyalty(text, date, boolean) IS
-	'evaluate every customer of a loyalty program as of a date in the calling transaction: rewrite the changed rows of the tier table and append the new tier changes to the history table (rebuild: recompute the history); returns the rows written';
+COMMENT ON FUNCTION retention.refresh_loyalty(text, date, boolean, boolean) IS
+	'bring a loyalty program''s tier table and tier-history table up to a date in the calling transaction: incrementally from the stored states when it can, else (first run, changed rules, full_refresh, rebuild, an earlier date) by replaying every customer; rebuild also recomputes the history; returns the rows written';
 
 -- The loyalty-tier job: a row in retention.jobs of type loyalty_refresh whose config names the
 -- program; each run refreshes the program as of the run's date in the job's time zone.

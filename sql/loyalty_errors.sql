@@ -124,6 +124,34 @@ SELECT retention.refresh_loyalty('good', '2026-02-01');
 SELECT retention.loyalty_status('good', 2::bigint, '2026-02-01');
 DELETE FROM sales WHERE customer_id = 2;
 SELECT retention.refresh_loyalty('good', 'infinity');
+-- a tier table edited by hand: an incremental refresh refuses a stored state that does not
+-- fit the program and changes nothing; a full refresh replays everyone and repairs it
+SELECT retention.refresh_loyalty('good', '2026-02-01') >= 0 AS refreshed;
+UPDATE good_tiers SET tier_rank = 7 WHERE customer_id = 1;
+INSERT INTO sales VALUES (1, '2026-02-02', 10, NULL, NULL);
+SELECT retention.refresh_loyalty('good', '2026-02-03');
+UPDATE good_tiers SET tier_rank = 1, qualified_until = '{2027-01-01,2028-01-01}' WHERE customer_id = 1;
+SELECT retention.refresh_loyalty('good', '2026-02-03');
+SELECT customer_id, tier_rank, qualifying_amount, qualified_until FROM good_tiers;
+SELECT retention.refresh_loyalty('good', '2026-02-03', full_refresh => true) > 0 AS repaired;
+SELECT customer_id, tier_rank, qualifying_amount, qualified_until FROM good_tiers;
+DELETE FROM sales WHERE sold_at = '2026-02-02';
+-- the engine's resume arguments, called directly
+CREATE FUNCTION pg_temp.resume(after date, rank int, member date, qualified date[], copies int DEFAULT 1) RETURNS text
+LANGUAGE sql AS $$
+  SELECT (retention.loyalty_resume_agg(d, 100, true, '2026-01-31', 'calendar_year', NULL, NULL, 1, NULL, 'reevaluate', 0,
+          'all', 'member', '{VIB}', '{1}', '{350}', '{NULL}', after, r, s, e, NULL, m, q)).state::text
+  FROM (SELECT '2026-01-10'::date, NULL::int, NULL::date, NULL::date, NULL::date, NULL::date[]
+        UNION ALL SELECT NULL, rank, '2025-05-01', CASE WHEN rank > 0 THEN date '2027-01-01' END, member, qualified
+        FROM generate_series(1, copies)) x(d, r, s, e, m, q) $$;
+SELECT pg_temp.resume('2026-01-05', 0, '2025-05-01', '{NULL}');	-- fine
+SELECT pg_temp.resume(NULL, 0, '2025-05-01', '{NULL}');
+SELECT pg_temp.resume('2026-02-05', 0, '2025-05-01', '{NULL}');
+SELECT pg_temp.resume('2026-01-05', 0, NULL, '{NULL}');
+SELECT pg_temp.resume('2026-01-05', 0, '2025-05-01', '{NULL,NULL}');
+SELECT pg_temp.resume('2026-01-05', 0, '2025-05-01', '{infinity}');
+SELECT pg_temp.resume('2026-01-05', 0, 'infinity', '{NULL}');
+SELECT pg_temp.resume('2026-01-05', 0, '2025-05-01', '{NULL}', copies => 2);
 -- dropping a program with its tables
 SELECT retention.drop_loyalty_program('good', drop_tables => true);
 SELECT count(*) FROM retention.loyalty_programs WHERE source = 'public.sales';

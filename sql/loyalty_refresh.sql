@@ -1,8 +1,9 @@
 -- The bulk refresh (retention.refresh_loyalty with a fixed "as of" date): the tier table and
 -- the history table agree with the one-customer functions and, for the programs that have
--- one, with a closed form written in plain SQL; a refresh writes only what changed, a re-run
--- writes nothing, a rebuild follows changed rules, and a refresh as of an earlier date
--- takes back the later history.
+-- one, with a closed form written in plain SQL, after the first (full) refresh and after
+-- incremental ones, with new, late and future-dated rows in between; a refresh writes only
+-- what changed, a re-run writes nothing, a rebuild follows changed rules, and a refresh as of
+-- an earlier date takes back the later history.
 SET TIME ZONE 'UTC';
 SET datestyle = 'ISO, YMD';
 \set SHOW_CONTEXT never
@@ -39,7 +40,7 @@ BEGIN
          want AS (SELECT customer_id, (x).tier, (x).tier_rank, (x).since, (x).expires, (x).grace_ends,
                          CASE WHEN %4$L THEN NULL ELSE (x).window_start END, CASE WHEN %4$L THEN NULL ELSE (x).window_end END,
                          (x).qualifying_amount, (x).qualifying_orders, (x).amount_to_keep, (x).orders_to_keep,
-                         (x).next_tier, (x).amount_to_next, (x).orders_to_next FROM w),
+                         (x).next_tier, (x).amount_to_next, (x).orders_to_next, (x).member_since, (x).qualified_until FROM w),
          have AS (SELECT * FROM %3$s)
     SELECT count(*) FROM ((TABLE want EXCEPT TABLE have) UNION ALL (TABLE have EXCEPT TABLE want)) x$q$,
     program, as_of, p.tier_table, p.qualification_window = 'rolling_months') INTO tier_rows;
@@ -69,6 +70,57 @@ BEGIN
 END $$;
 -- (the second refresh as of 2025-12-31 writes nothing)
 SELECT program, as_of, written > 0 AS wrote, tier_rows, history_rows FROM runs ORDER BY program, as_of, written DESC;
+SELECT program_name, last_as_of, watermark IS NOT NULL AS incremental_next FROM retention.loyalty_programs ORDER BY 1;
+
+-- daily incremental refreshes while orders keep coming: each day some orders dated that day
+-- (existing and new customers, returns, gift cards), late orders dated up to two years back
+-- (which can change a customer's past: the customer's history is recorded anew), and orders
+-- dated a few days ahead (counted when their day comes). Every day, every program's tables
+-- equal the one-customer functions.
+TRUNCATE runs;
+CREATE TABLE orders_before AS TABLE orders;
+DO $$
+DECLARE
+  prog text;
+  d date;
+  n bigint;
+BEGIN
+  PERFORM setseed(0.3);
+  FOR d IN SELECT generate_series(date '2026-01-01', date '2026-02-10', interval '1 day')::date LOOP
+    INSERT INTO orders
+    SELECT 1 + (random() * 95)::int,
+           CASE WHEN k <= 3 THEN d + random() * interval '1 day'
+                WHEN k = 4 THEN d - (1 + (random() * 730)::int) + random() * interval '1 day'
+                ELSE d + (1 + (random() * 3)::int) + random() * interval '1 day' END,
+           CASE WHEN random() < 0.08 THEN -round((random() * 80)::numeric, 2)
+                WHEN k = 4 THEN round((random() * 900)::numeric, 2) ELSE round((random() * 300)::numeric, 2) END,
+           CASE WHEN random() < 0.1 THEN 'gift_card' ELSE 'web' END
+    FROM generate_series(1, 5) k;
+    FOREACH prog IN ARRAY ARRAY['yearly', 'trailing', 'stepped'] LOOP
+      n := retention.refresh_loyalty(prog, d);
+      INSERT INTO runs SELECT prog, d, n, m.* FROM pg_temp.mismatches(prog, d) m;
+    END LOOP;
+  END LOOP;
+END $$;
+SELECT program, count(*) AS days, sum(tier_rows) AS tier_rows_differing, sum(history_rows) AS history_rows_differing,
+       count(*) FILTER (WHERE written > 0) > 20 AS wrote_most_days
+FROM runs GROUP BY 1 ORDER BY 1;
+-- the same tables as replaying everyone from scratch
+CREATE TABLE kept AS SELECT 'trailing' p, to_jsonb(t) j FROM trailing_tiers t UNION ALL SELECT 'stepped', to_jsonb(t) FROM stepped_tiers t
+  UNION ALL SELECT 'yearly', to_jsonb(t) FROM yearly_tiers t;
+SELECT retention.refresh_loyalty(x, '2026-02-10', full_refresh => true) AS written FROM unnest(ARRAY['yearly', 'trailing', 'stepped']) x;
+SELECT count(*) AS differing FROM (
+  (TABLE kept EXCEPT (SELECT 'trailing' p, to_jsonb(t) j FROM trailing_tiers t UNION ALL SELECT 'stepped', to_jsonb(t) FROM stepped_tiers t
+                      UNION ALL SELECT 'yearly', to_jsonb(t) FROM yearly_tiers t))
+  UNION ALL
+  ((SELECT 'trailing' p, to_jsonb(t) j FROM trailing_tiers t UNION ALL SELECT 'stepped', to_jsonb(t) FROM stepped_tiers t
+    UNION ALL SELECT 'yearly', to_jsonb(t) FROM yearly_tiers t) EXCEPT TABLE kept)) x;
+DROP TABLE kept;
+-- back to the orders and tables of 2025-12-31 (a rebuild replays everyone and records the history anew)
+TRUNCATE orders;
+INSERT INTO orders TABLE orders_before;
+DROP TABLE orders_before;
+SELECT retention.refresh_loyalty(x, '2025-12-31', rebuild => true) > 0 AS wrote FROM unnest(ARRAY['yearly', 'trailing', 'stepped']) x;
 SELECT program, count(*) AS customers, count(*) FILTER (WHERE tier_rank > 0) AS with_status
 FROM (SELECT 'yearly' program, tier_rank FROM yearly_tiers UNION ALL SELECT 'trailing', tier_rank FROM trailing_tiers
       UNION ALL SELECT 'stepped', tier_rank FROM stepped_tiers) x GROUP BY 1 ORDER BY 1;
@@ -113,9 +165,14 @@ SELECT * FROM pg_temp.mismatches('yearly', '2023-06-30');
 SELECT max(changed_on) <= '2023-06-30' AS no_later_history FROM yearly_tier_history;
 SELECT last_as_of FROM retention.loyalty_programs WHERE program_name = 'yearly';
 
--- customers leave the tier table when their rows go; their history stays
+-- customers leave the tier table when their rows go and a full refresh runs (an incremental
+-- one reads only rows added since the last refresh: deletions need full_refresh); their
+-- history stays
+SELECT retention.refresh_loyalty('trailing', '2025-12-31') AS written;
 DELETE FROM orders WHERE customer_id = 5;
-SELECT retention.refresh_loyalty('trailing', '2025-12-31') > 0 AS wrote;
+SELECT retention.refresh_loyalty('trailing', '2025-12-31') AS written;
+SELECT count(*) FROM trailing_tiers WHERE customer_id = 5;
+SELECT retention.refresh_loyalty('trailing', '2025-12-31', full_refresh => true) > 0 AS wrote;
 SELECT count(*) FROM trailing_tiers WHERE customer_id = 5;
 SELECT count(*) > 0 AS history_kept FROM trailing_tier_history WHERE customer_id = 5;
 SELECT * FROM pg_temp.mismatches('trailing', '2025-12-31');
@@ -127,7 +184,7 @@ SELECT retention.refresh_loyalty('trailing', '2025-12-31') AS written;
 SELECT * FROM trailing_tier_history WHERE customer_id = 10002;
 SELECT * FROM pg_temp.mismatches('trailing', '2025-12-31');
 DELETE FROM orders WHERE customer_id = 10002;
-SELECT retention.refresh_loyalty('trailing', '2025-12-31') AS written;
+SELECT retention.refresh_loyalty('trailing', '2025-12-31', full_refresh => true) AS written;
 DELETE FROM trailing_tier_history WHERE customer_id = 10002;
 
 -- a refresh is part of the calling transaction: rolled back, it leaves the previous result

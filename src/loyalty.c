@@ -68,6 +68,7 @@ typedef struct LoyaltyProgram
 	char	   *base;			/* name of the base tier */
 	int			ntiers;			/* number of tiers */
 	LoyaltyTier *tiers;			/* the tiers, lowest rank first */
+	DateADT		resume_after;	/* loyalty_resume_agg: the day stored states are as of */
 } LoyaltyProgram;
 
 /* one source row */
@@ -78,13 +79,28 @@ typedef struct LoyaltyRow
 	int64		amount;			/* its amount, 1/ACTIVITY_SCALE units */
 } LoyaltyRow;
 
-/* aggregate state: the customer's rows, unordered */
+/*
+ * A customer's engine state at the end of a day, as a tier table stores it:
+ * enough to go on replaying from the next day without the older rows.
+ */
+typedef struct LoyaltyResume
+{
+	int			cur;			/* tier index held (0: base) */
+	DateADT		since;			/* first day of it */
+	DateADT		cur_exp;		/* its expiry (NO_DAY for the base tier) */
+	DateADT		grace_end;		/* end of a running grace period, or NO_DAY */
+	DateADT		member_since;	/* the customer's first row */
+	DateADT    *texp;			/* per tier: end of its latest qualification, or NO_DAY */
+} LoyaltyResume;
+
+/* aggregate state: the customer's rows, unordered, and a stored state to resume from */
 typedef struct LoyaltyState
 {
 	LoyaltyProgram *prog;		/* the rules (lives in the function's memory context) */
 	int			nrows;			/* rows collected */
 	int			maxrows;		/* allocated size of rows */
 	LoyaltyRow *rows;			/* the rows */
+	LoyaltyResume *resume;		/* loyalty_resume_agg: the stored state, or NULL */
 } LoyaltyState;
 
 /* the result's row descriptors, looked up once per aggregate call */
@@ -110,6 +126,20 @@ typedef struct LoyaltyChange
 
 PG_FUNCTION_INFO_V1(loyalty_agg_transfn);
 PG_FUNCTION_INFO_V1(loyalty_agg_finalfn);
+
+/*
+ * Argument positions of loyalty_resume_agg after loyalty_agg's 17 (counting
+ * the transition state as 0): the day the stored states are as of, then one
+ * customer's stored state (NULL on the order rows).
+ */
+#define RA_AFTER		18
+#define RA_RANK			19
+#define RA_SINCE		20
+#define RA_EXPIRES		21
+#define RA_GRACE		22
+#define RA_MEMBER		23
+#define RA_QUALIFIED	24
+#define RA_NARGS		25
 
 /*
  * The day m months after d (m may be negative), with the day of month clamped
@@ -336,8 +366,94 @@ DecodeProgram(FunctionCallInfo fcinfo, MemoryContext cxt)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("tier \"%s\" has no threshold", t->name)));
 	}
+	p->resume_after = NO_DAY;
+	if (PG_NARGS() == RA_NARGS)
+	{
+		if (PG_ARGISNULL(RA_AFTER))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("the day stored states are as of must not be NULL in loyalty_resume_agg")));
+		p->resume_after = PG_GETARG_DATEADT(RA_AFTER);
+		if (DATE_NOT_FINITE(p->resume_after) || p->resume_after > p->as_of)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("stored loyalty states must be as of a finite day on or before as_of")));
+	}
 	MemoryContextSwitchTo(old);
 	return p;
+}
+
+/* A date argument, NO_DAY when NULL; an error when infinite. */
+static DateADT
+DayArg(FunctionCallInfo fcinfo, int n)
+{
+	DateADT		d;
+
+	if (PG_ARGISNULL(n))
+		return NO_DAY;
+	d = PG_GETARG_DATEADT(n);
+	if (DATE_NOT_FINITE(d))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("stored loyalty state dates must be finite")));
+	return d;
+}
+
+/* Report a stored state that does not fit the program. */
+static void
+ReportBadResume(const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("stored loyalty state does not match the program"),
+			 errdetail("%s", detail),
+			 errhint("Refresh the program with full_refresh => true.")));
+}
+
+/*
+ * loyalty_resume_agg: take one customer's stored state (tier_rank, since,
+ * expires, grace_ends, member_since, qualified_until) from the arguments.
+ */
+static void
+ReadResume(FunctionCallInfo fcinfo, LoyaltyState *st, MemoryContext aggcxt)
+{
+	LoyaltyProgram *p = st->prog;
+	LoyaltyResume *r;
+	int32		rank = PG_GETARG_INT32(RA_RANK);
+	Datum	   *q;
+	bool	   *qnull;
+	int			nq;
+	int			t;
+
+	if (st->resume != NULL)
+		ReportBadResume("A customer has two stored states.");
+	r = MemoryContextAllocZero(aggcxt, sizeof(LoyaltyResume));
+	r->cur = -1;
+	if (rank == 0)
+		r->cur = 0;
+	for (t = 0; t < p->ntiers && r->cur < 0; t++)
+		if (p->tiers[t].rank == rank)
+			r->cur = t + 1;
+	if (r->cur < 0)
+		ReportBadResume("A stored tier rank is not one of the program's.");
+	r->since = DayArg(fcinfo, RA_SINCE);
+	r->cur_exp = DayArg(fcinfo, RA_EXPIRES);
+	r->grace_end = DayArg(fcinfo, RA_GRACE);
+	r->member_since = DayArg(fcinfo, RA_MEMBER);
+	if (r->since == NO_DAY || r->member_since == NO_DAY || (r->cur > 0) != (r->cur_exp != NO_DAY) ||
+		PG_ARGISNULL(RA_QUALIFIED))
+		ReportBadResume("A stored state lacks a date it needs.");
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(RA_QUALIFIED), DATEOID, 4, true, TYPALIGN_INT, &q, &qnull, &nq);
+	if (nq != p->ntiers)
+		ReportBadResume("The number of stored qualification ends is not the number of tiers.");
+	r->texp = MemoryContextAlloc(aggcxt, sizeof(DateADT) * nq);
+	for (t = 0; t < nq; t++)
+	{
+		r->texp[t] = qnull[t] ? NO_DAY : DatumGetDateADT(q[t]);
+		if (!qnull[t] && DATE_NOT_FINITE(r->texp[t]))
+			ReportBadResume("A stored qualification end is not finite.");
+	}
+	st->resume = r;
 }
 
 /*
@@ -375,6 +491,8 @@ loyalty_agg_transfn(PG_FUNCTION_ARGS)
 	else
 		st = (LoyaltyState *) PG_GETARG_POINTER(0);
 
+	if (PG_NARGS() == RA_NARGS && !PG_ARGISNULL(RA_RANK))
+		ReadResume(fcinfo, st, aggcxt);
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(st);
 	if (st->nrows == st->maxrows)
@@ -481,8 +599,8 @@ loyalty_agg_finalfn(PG_FUNCTION_ARGS)
 	LoyaltyChange *hist;
 	int			nhist = 0;
 	int			maxhist = 8;
-	Datum		values[14];
-	bool		nulls[14];
+	Datum		values[16];
+	bool		nulls[16];
 	Datum		resvals[2];
 	bool		resnulls[2] = {false, false};
 	Datum	   *changes;
@@ -520,6 +638,8 @@ loyalty_agg_finalfn(PG_FUNCTION_ARGS)
 		amounts[nd - 1] = AddScaled(amounts[nd - 1], r->amount);
 		orders[nd - 1]++;
 	}
+	if (st->resume != NULL)
+		member_since = st->resume->member_since;
 	if (member_since == NO_DAY)
 		PG_RETURN_NULL();
 	leave = palloc(sizeof(DateADT) * (nd + 1));
@@ -534,6 +654,37 @@ loyalty_agg_finalfn(PG_FUNCTION_ARGS)
 	since = member_since;
 
 	i = 0;
+	if (st->resume != NULL)
+	{
+		/*
+		 * Go on from a stored state: the days up to resume_after have been
+		 * replayed; their rows only fill the window sums (year windows) and
+		 * the look back (rolling windows) of the days after it.
+		 */
+		LoyaltyResume *r = st->resume;
+
+		cur = r->cur;
+		since = r->since;
+		cur_exp = r->cur_exp;
+		grace_end = r->grace_end;
+		memcpy(texp, r->texp, sizeof(DateADT) * k);
+		for (; i < nd && days[i] <= p->resume_after; i++)
+		{
+			if (p->window != LW_ROLLING)
+			{
+				int			n = WindowNo(p, member_since, days[i]);
+
+				if (n != wn)
+				{
+					wn = n;
+					w_amt = 0;
+					w_cnt = 0;
+				}
+				w_amt = AddScaled(w_amt, amounts[i]);
+				w_cnt += orders[i];
+			}
+		}
+	}
 	for (;;)
 	{
 		DateADT		d = (i < nd) ? days[i] : NO_DAY;
@@ -720,7 +871,7 @@ loyalty_agg_finalfn(PG_FUNCTION_ARGS)
 			elog(ERROR, "loyalty_result.history is not an array");
 		ri->changedesc = BlessTupleDesc(lookup_rowtype_tupdesc_copy(ri->changetype, -1));
 		get_typlenbyvalalign(ri->changetype, &ri->changelen, &ri->changebyval, &ri->changealign);
-		if (ri->statedesc->natts != 14 || ri->changedesc->natts != 4)
+		if (ri->statedesc->natts != 16 || ri->changedesc->natts != 4)
 			elog(ERROR, "loyalty_state or loyalty_change has an unexpected number of attributes");
 		MemoryContextSwitchTo(old);
 		fcinfo->flinfo->fn_extra = ri;
@@ -772,6 +923,22 @@ loyalty_agg_finalfn(PG_FUNCTION_ARGS)
 			values[13] = Int64GetDatum(Needed(next->orders, sc));
 			nulls[13] = false;
 		}
+	}
+	values[14] = DateADTGetDatum(member_since);
+	nulls[14] = false;
+	{
+		Datum	   *q = palloc(sizeof(Datum) * k);
+		bool	   *qn = palloc(sizeof(bool) * k);
+		int			dims[1] = {k};
+		int			lbs[1] = {1};
+
+		for (t = 0; t < k; t++)
+		{
+			qn[t] = (texp[t] == NO_DAY);
+			q[t] = DateADTGetDatum(qn[t] ? 0 : texp[t]);
+		}
+		values[15] = PointerGetDatum(construct_md_array(q, qn, 1, dims, lbs, DATEOID, 4, true, TYPALIGN_INT));
+		nulls[15] = false;
 	}
 	resvals[0] = HeapTupleGetDatum(heap_form_tuple(ri->statedesc, values, nulls));
 
