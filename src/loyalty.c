@@ -547,6 +547,26 @@ Meets(const LoyaltyProgram *p, const LoyaltyTier *t, int64 amount, int64 orders)
 	return a || o;
 }
 
+/*
+ * Year windows: add a day's sums to those of window *wn, starting a new window
+ * (sums at zero) when the day is in another one.
+ */
+static void
+AddToWindow(const LoyaltyProgram *p, DateADT member_since, DateADT day, int64 amount, int64 orders,
+			int *wn, int64 *w_amt, int64 *w_cnt)
+{
+	int			n = WindowNo(p, member_since, day);
+
+	if (n != *wn)
+	{
+		*wn = n;
+		*w_amt = 0;
+		*w_cnt = 0;
+	}
+	*w_amt = AddScaled(*w_amt, amount);
+	*w_cnt += orders;
+}
+
 /* A scaled amount as numeric, negative ones too. */
 static Datum
 AmountDatum(int64 v)
@@ -671,18 +691,7 @@ loyalty_agg_finalfn(PG_FUNCTION_ARGS)
 		for (; i < nd && days[i] <= p->resume_after; i++)
 		{
 			if (p->window != LW_ROLLING)
-			{
-				int			n = WindowNo(p, member_since, days[i]);
-
-				if (n != wn)
-				{
-					wn = n;
-					w_amt = 0;
-					w_cnt = 0;
-				}
-				w_amt = AddScaled(w_amt, amounts[i]);
-				w_cnt += orders[i];
-			}
+				AddToWindow(p, member_since, days[i], amounts[i], orders[i], &wn, &w_amt, &w_cnt);
 		}
 	}
 	for (;;)
@@ -747,16 +756,7 @@ loyalty_agg_finalfn(PG_FUNCTION_ARGS)
 			}
 			else
 			{
-				int			n = WindowNo(p, member_since, d);
-
-				if (n != wn)
-				{
-					wn = n;
-					w_amt = 0;
-					w_cnt = 0;
-				}
-				w_amt = AddScaled(w_amt, amounts[i]);
-				w_cnt += orders[i];
+				AddToWindow(p, member_since, d, amounts[i], orders[i], &wn, &w_amt, &w_cnt);
 				for (t = 0; t < k; t++)
 					if (Meets(p, &p->tiers[t], w_amt, w_cnt))
 						texp[t] = Max(texp[t], WindowStart(p, member_since, wn + p->hold + 1));
