@@ -79,6 +79,15 @@ SELECT program_name, last_as_of, watermark IS NOT NULL AS incremental_next FROM 
 -- equal the one-customer functions.
 TRUNCATE runs;
 CREATE TABLE orders_before AS TABLE orders;
+-- two more programs for this part: a fiscal year starting in February (its window turns
+-- during the six weeks), and a short rolling window with a status held two months longer
+SELECT retention.create_loyalty_program('fiscal', 'orders', 'customer_id', 'ordered_at', 'amount', 'fiscal_year',
+  '[{"name": "silver", "rank": 1, "min_amount": 300, "min_orders": 3}, {"name": "gold", "rank": 2, "min_amount": 900, "min_orders": 6}]',
+  fiscal_first_month => 2, status_years => 0, match => 'any', downgrade_policy => 'one_tier', grace_days => 10) > 0 AS created;
+SELECT retention.create_loyalty_program('quarterly', 'orders', 'customer_id', 'ordered_at', 'amount', 'rolling_months',
+  '[{"name": "silver", "rank": 1, "min_amount": 200}, {"name": "gold", "rank": 2, "min_amount": 500}]',
+  window_months => 3, status_months => 2, grace_days => 5, exclude => $$s.channel = 'gift_card'$$) > 0 AS created;
+SELECT retention.refresh_loyalty(x, '2025-12-31') > 0 AS wrote FROM unnest(ARRAY['fiscal', 'quarterly']) x;
 DO $$
 DECLARE
   prog text;
@@ -96,7 +105,7 @@ BEGIN
                 WHEN k = 4 THEN round((random() * 900)::numeric, 2) ELSE round((random() * 300)::numeric, 2) END,
            CASE WHEN random() < 0.1 THEN 'gift_card' ELSE 'web' END
     FROM generate_series(1, 5) k;
-    FOREACH prog IN ARRAY ARRAY['yearly', 'trailing', 'stepped'] LOOP
+    FOREACH prog IN ARRAY ARRAY['yearly', 'trailing', 'stepped', 'fiscal', 'quarterly'] LOOP
       n := retention.refresh_loyalty(prog, d);
       INSERT INTO runs SELECT prog, d, n, m.* FROM pg_temp.mismatches(prog, d) m;
     END LOOP;
@@ -116,6 +125,7 @@ SELECT count(*) AS differing FROM (
   ((SELECT 'trailing' p, to_jsonb(t) j FROM trailing_tiers t UNION ALL SELECT 'stepped', to_jsonb(t) FROM stepped_tiers t
     UNION ALL SELECT 'yearly', to_jsonb(t) FROM yearly_tiers t) EXCEPT TABLE kept)) x;
 DROP TABLE kept;
+SELECT retention.drop_loyalty_program(x, drop_tables => true) FROM unnest(ARRAY['fiscal', 'quarterly']) x;
 -- back to the orders and tables of 2025-12-31 (a rebuild replays everyone and records the history anew)
 TRUNCATE orders;
 INSERT INTO orders TABLE orders_before;
