@@ -333,6 +333,8 @@ DECLARE
 	written bigint := 0;
 	g_old retention.customer_period;
 	g_new retention.customer_period;
+	st_after retention.cohort_state;
+	st_before retention.cohort_state;
 BEGIN
 	IF j.job_type <> 'cohort_refresh' THEN
 		RAISE EXCEPTION 'job "%" is not a cohort-refresh job', job_name USING ERRCODE = 'wrong_object_type';
@@ -379,18 +381,14 @@ BEGIN
 		agg := format('retention.activity_agg(%s, coalesce(s.%I::numeric, 0))', period, c->>'amount_column');
 	END IF;
 
-	DROP TABLE IF EXISTS pg_temp.retention_batch, pg_temp.retention_delta, pg_temp.retention_cells,
-		pg_temp.retention_cohorts, pg_temp.retention_cnew;
-	EXECUTE format('CREATE TEMP TABLE retention_batch ON COMMIT DROP AS '
-				   'SELECT s.%1$I AS customer, %2$s AS activity FROM %3$s s '
-				   'WHERE s.%1$I IS NOT NULL AND s.%4$I IS NOT NULL AND %5$s GROUP BY s.%1$I',
-				   cust, agg, coalesce(scan, src::text), c->>'time_column', filter);
-	ANALYZE retention_batch;	-- good join plans against the activity table
-
-	IF incremental AND NOT EXISTS (SELECT FROM retention_batch) THEN
-		NULL;					-- nothing new
-	ELSIF NOT incremental THEN
+	IF NOT incremental THEN
 		-- full rebuild: plain DELETE and INSERT, so readers keep the old rows until commit
+		DROP TABLE IF EXISTS pg_temp.retention_batch;
+		EXECUTE format('CREATE TEMP TABLE retention_batch ON COMMIT DROP AS '
+					   'SELECT s.%1$I AS customer, %2$s AS activity FROM %3$s s '
+					   'WHERE s.%1$I IS NOT NULL AND s.%4$I IS NOT NULL AND %5$s GROUP BY s.%1$I',
+					   cust, agg, coalesce(scan, src::text), c->>'time_column', filter);
+		ANALYZE retention_batch;
 		EXECUTE format('DELETE FROM %s', act);
 		GET DIAGNOSTICS n = ROW_COUNT;
 		written := written + n;
@@ -406,67 +404,68 @@ BEGIN
 					   coh, act, c->>'mode');
 		GET DIAGNOSTICS n = ROW_COUNT;
 		written := written + n;
+		DROP TABLE retention_batch;
 	ELSE
-		-- the changed customers, their activity before and after the batch
-		EXECUTE format('CREATE TEMP TABLE retention_delta ON COMMIT DROP AS '
-					   'SELECT b.customer, a.activity AS old_activity, '
-					   'CASE WHEN a.activity IS NULL THEN b.activity '
-					   'ELSE retention.activity_merge(a.activity, b.activity) END AS new_activity '
-					   'FROM retention_batch b LEFT JOIN %s a ON a.%I = b.customer', act, cust);
-		EXECUTE format('INSERT INTO %1$s AS t (%2$I, activity) SELECT customer, new_activity FROM retention_delta '
-					   'ON CONFLICT (%2$I) DO UPDATE SET activity = excluded.activity', act, cust);
-		GET DIAGNOSTICS n = ROW_COUNT;
+		-- One statement: the new rows aggregated per customer (b), merged into the activity
+		-- table in place (u: inserted for new customers, merged for known ones, in key
+		-- order, which keeps index and heap accesses close together), and the cohort
+		-- states of the changed customers' activities after and before the batch (before =
+		-- after minus the batch's part: activity_subtract inverts activity_merge).
+		EXECUTE format('WITH b AS MATERIALIZED (SELECT s.%1$I AS customer, %2$s AS activity FROM %3$s s '
+					   'WHERE s.%1$I IS NOT NULL AND s.%4$I IS NOT NULL AND %5$s GROUP BY s.%1$I), '
+					   'u AS (INSERT INTO %6$s AS t (%1$I, activity) SELECT customer, activity FROM b '
+					   'ORDER BY customer ON CONFLICT (%1$I) DO UPDATE '
+					   'SET activity = retention.activity_merge(t.activity, excluded.activity) '
+					   'RETURNING t.%1$I AS customer, t.activity) '
+					   'SELECT count(*), retention.cohort_agg(u.activity), '
+					   'retention.cohort_agg(retention.activity_subtract(u.activity, b.activity)), '
+					   'max(retention.last_period(u.activity)) FROM u JOIN b ON b.customer = u.customer',
+					   cust, agg, coalesce(scan, src::text), c->>'time_column', filter, act)
+			INTO n, st_after, st_before, g_new;
 		written := written + n;
+	END IF;
 
-		-- cell changes: cohort table of the new activities minus that of the old ones
-		EXECUTE format('CREATE TEMP TABLE retention_cells ON COMMIT DROP AS '
-					   'SELECT cohort, age, sum(size)::bigint AS dsize, sum(customers)::bigint AS dcust, '
-					   'sum(revenue) AS drev FROM ('
-					   'SELECT cohort, age, cohort_size AS size, customers, revenue FROM retention.cohort_table('
-					   '(SELECT retention.cohort_agg(new_activity) FROM retention_delta), %1$L) '
-					   'UNION ALL '
-					   'SELECT cohort, age, -cohort_size, -customers, -revenue FROM retention.cohort_table('
-					   '(SELECT retention.cohort_agg(old_activity) FROM retention_delta), %1$L)) d '
-					   'GROUP BY cohort, age', c->>'mode');
-		-- the last period covered grows when customers are active in a later period
-		EXECUTE format('SELECT max(cohort + age) FROM %s', coh) INTO g_old;
-		SELECT max(retention.last_period(new_activity)) INTO g_new FROM retention_delta;
+	IF incremental AND n > 0 THEN
+		-- The last period the cohort table covers: every cohort has rows up to it, so it
+		-- is the last age of the last cohort (a step back along the primary key). It grows
+		-- when customers are active in a later period, and every cohort then gets rows
+		-- for the new ages.
+		EXECUTE format('SELECT cohort + age FROM %s ORDER BY cohort DESC, age DESC LIMIT 1', coh) INTO g_old;
 		IF g_new IS NULL OR g_old > g_new THEN
 			g_new := g_old;
 		END IF;
-		-- cohorts whose rows change: size or cells changed, or every cohort when the
-		-- covered range grows (they get rows for the new ages)
-		EXECUTE format('CREATE TEMP TABLE retention_cohorts ON COMMIT DROP AS '
-					   'SELECT cohort, coalesce(o.cohort_size, 0) + coalesce(d.dsize, 0) AS size FROM '
-					   '(SELECT cohort, cohort_size FROM %1$s WHERE age = 0) o FULL JOIN '
-					   '(SELECT cohort, dsize FROM retention_cells WHERE age = 0) d USING (cohort) '
-					   'WHERE %2$L OR coalesce(d.dsize, 0) <> 0 '
-					   'OR cohort IN (SELECT cohort FROM retention_cells WHERE dcust <> 0 OR drev <> 0)',
-					   coh, g_old IS DISTINCT FROM g_new);
-		EXECUTE format('CREATE TEMP TABLE retention_cnew ON COMMIT DROP AS '
-					   'SELECT s.cohort, a.age, s.size AS cohort_size, '
-					   'coalesce(o.customers, 0) + coalesce(d.dcust, 0) AS customers, '
-					   'coalesce(o.revenue, 0) + coalesce(d.drev, 0) AS revenue '
-					   'FROM retention_cohorts s CROSS JOIN LATERAL generate_series(0, %2$L::retention.customer_period - s.cohort) a(age) '
+		-- One statement: the changed cells (d, from the two cohort states), the cohorts whose
+		-- rows change (s: size or cells changed, or all when the covered range grows) with
+		-- their new sizes, their new rows (n: old cell + change, up to the last period),
+		-- then rows of cohorts left empty (their customers moved to an earlier cohort
+		-- because of a late row) deleted and changed or new rows written.
+		EXECUTE format('WITH d AS MATERIALIZED (SELECT * FROM retention.cohort_table_diff($1, $2, %2$L)), '
+					   's AS MATERIALIZED (SELECT x.cohort, coalesce(o.cohort_size, 0) + x.dsize AS size '
+					   'FROM (SELECT DISTINCT cohort, cohort_size AS dsize FROM d) x '
+					   'LEFT JOIN %1$s o ON o.cohort = x.cohort AND o.age = 0 '
+					   'UNION ALL SELECT o.cohort, o.cohort_size FROM %1$s o '
+					   'WHERE %3$L AND o.age = 0 AND NOT EXISTS (SELECT FROM d WHERE d.cohort = o.cohort)), '
+					   'n AS MATERIALIZED (SELECT s.cohort, a.age, s.size AS cohort_size, '
+					   'coalesce(o.customers, 0) + coalesce(d.customers, 0) AS customers, '
+					   'coalesce(o.revenue, 0) + coalesce(d.revenue, 0) AS revenue '
+					   'FROM s CROSS JOIN LATERAL generate_series(0, %4$L::retention.customer_period - s.cohort) a(age) '
 					   'LEFT JOIN %1$s o ON o.cohort = s.cohort AND o.age = a.age '
-					   'LEFT JOIN retention_cells d ON d.cohort = s.cohort AND d.age = a.age '
-					   'WHERE s.size > 0', coh, g_new);
-		UPDATE retention_cnew SET revenue = round(revenue, greatest(scale(trim_scale(revenue)), 2));
-		EXECUTE format('DELETE FROM %1$s o USING retention_cohorts s WHERE o.cohort = s.cohort '
-					   'AND NOT EXISTS (SELECT FROM retention_cnew n WHERE n.cohort = o.cohort AND n.age = o.age)', coh);
-		GET DIAGNOSTICS n = ROW_COUNT;
-		written := written + n;
-		EXECUTE format('INSERT INTO %s AS o (cohort, age, cohort_size, customers, retention, revenue) '
-					   'SELECT cohort, age, cohort_size, customers, round(customers::numeric / cohort_size, 4), revenue '
-					   'FROM retention_cnew ON CONFLICT (cohort, age) DO UPDATE SET cohort_size = excluded.cohort_size, '
+					   'LEFT JOIN d ON d.cohort = s.cohort AND d.age = a.age '
+					   'WHERE s.size > 0), '
+					   'del AS (DELETE FROM %1$s o USING s WHERE o.cohort = s.cohort '
+					   'AND NOT EXISTS (SELECT FROM n WHERE n.cohort = o.cohort AND n.age = o.age) RETURNING 1), '
+					   'ins AS (INSERT INTO %1$s AS o (cohort, age, cohort_size, customers, retention, revenue) '
+					   'SELECT cohort, age, cohort_size, customers, round(customers::numeric / cohort_size, 4), '
+					   'round(revenue, greatest(scale(trim_scale(revenue)), 2)) FROM n '
+					   'ON CONFLICT (cohort, age) DO UPDATE SET cohort_size = excluded.cohort_size, '
 					   'customers = excluded.customers, retention = excluded.retention, revenue = excluded.revenue '
 					   'WHERE (o.cohort_size, o.customers, o.revenue) IS DISTINCT FROM '
-					   '(excluded.cohort_size, excluded.customers, excluded.revenue)', coh);
-		GET DIAGNOSTICS n = ROW_COUNT;
+					   '(excluded.cohort_size, excluded.customers, excluded.revenue) RETURNING 1) '
+					   'SELECT (SELECT count(*) FROM del) + (SELECT count(*) FROM ins)',
+					   coh, c->>'mode', g_old IS DISTINCT FROM g_new, g_new)
+			USING st_after, st_before INTO n;
 		written := written + n;
-		DROP TABLE retention_delta, retention_cells, retention_cohorts, retention_cnew;
 	END IF;
-	DROP TABLE retention_batch;
 
 	UPDATE retention.jobs SET watermark = upto, last_refresh = refresh_cohort_job.now
 	WHERE job_id = j.job_id;
