@@ -406,20 +406,25 @@ BEGIN
 		written := written + n;
 		DROP TABLE retention_batch;
 	ELSE
-		-- One statement: the new rows aggregated per customer (b), merged into the activity
-		-- table in place (u: inserted for new customers, merged for known ones, in key
-		-- order, which keeps index and heap accesses close together), and the cohort
-		-- states of the changed customers' activities after and before the batch (before =
-		-- after minus the batch's part: activity_subtract inverts activity_merge).
+		-- One statement: the new rows aggregated per customer (b, in key order, so that
+		-- index and heap are visited in order); known customers' activities merged with
+		-- theirs in place (u, which returns both the new activity and the batch's part);
+		-- the other customers inserted (i); and the cohort states of the changed
+		-- customers' activities after and before the batch (before = after minus the
+		-- batch's part: activity_subtract inverts activity_merge). Refreshes of a job
+		-- are serialized by the lock on its row, so nothing else inserts customers
+		-- between u and i.
 		EXECUTE format('WITH b AS MATERIALIZED (SELECT s.%1$I AS customer, %2$s AS activity FROM %3$s s '
-					   'WHERE s.%1$I IS NOT NULL AND s.%4$I IS NOT NULL AND %5$s GROUP BY s.%1$I), '
-					   'u AS (INSERT INTO %6$s AS t (%1$I, activity) SELECT customer, activity FROM b '
-					   'ORDER BY customer ON CONFLICT (%1$I) DO UPDATE '
-					   'SET activity = retention.activity_merge(t.activity, excluded.activity) '
-					   'RETURNING t.%1$I AS customer, t.activity) '
-					   'SELECT count(*), retention.cohort_agg(u.activity), '
-					   'retention.cohort_agg(retention.activity_subtract(u.activity, b.activity)), '
-					   'max(retention.last_period(u.activity)) FROM u JOIN b ON b.customer = u.customer',
+					   'WHERE s.%1$I IS NOT NULL AND s.%4$I IS NOT NULL AND %5$s GROUP BY s.%1$I ORDER BY s.%1$I), '
+					   'u AS (UPDATE %6$s t SET activity = retention.activity_merge(t.activity, b.activity) '
+					   'FROM b WHERE t.%1$I = b.customer RETURNING t.%1$I AS customer, t.activity AS after, '
+					   'b.activity AS added), '
+					   'i AS (INSERT INTO %6$s (%1$I, activity) SELECT customer, activity FROM b '
+					   'WHERE NOT EXISTS (SELECT FROM u WHERE u.customer = b.customer) RETURNING activity) '
+					   'SELECT count(*), retention.cohort_agg(after), '
+					   'retention.cohort_agg(retention.activity_subtract(after, added)), '
+					   'max(retention.last_period(after)) '
+					   'FROM (SELECT after, added FROM u UNION ALL SELECT activity, NULL FROM i) c',
 					   cust, agg, coalesce(scan, src::text), c->>'time_column', filter, act)
 			INTO n, st_after, st_before, g_new;
 		written := written + n;
