@@ -439,24 +439,30 @@ BEGIN
 		IF g_new IS NULL OR g_old > g_new THEN
 			g_new := g_old;
 		END IF;
-		-- One statement: the changed cells (d, from the two cohort states), the cohorts whose
-		-- rows change (s: size or cells changed, or all when the covered range grows) with
-		-- their new sizes, their new rows (n: old cell + change, up to the last period),
-		-- then rows of cohorts left empty (their customers moved to an earlier cohort
-		-- because of a late row) deleted and changed or new rows written.
+		-- One statement: the changed cells (d, from the two cohort states); the cohorts with
+		-- changes (s) and their new sizes; their new rows (n: old cell + change, for every
+		-- age up to the last period, since a new size changes every retention share); when
+		-- the covered range grows, the new ages of the other cohorts too (none of their
+		-- customers is active after the old last period, or they would have changes: zero
+		-- customers and revenue); then the rows of cohorts left empty (their customers
+		-- moved to an earlier cohort because of a late row) deleted and changed or new rows
+		-- written. Unchanged cohorts are not read, except for their sizes when the range
+		-- grows.
 		EXECUTE format('WITH d AS MATERIALIZED (SELECT * FROM retention.cohort_table_diff($1, $2, %2$L)), '
 					   's AS MATERIALIZED (SELECT x.cohort, coalesce(o.cohort_size, 0) + x.dsize AS size '
 					   'FROM (SELECT DISTINCT cohort, cohort_size AS dsize FROM d) x '
-					   'LEFT JOIN %1$s o ON o.cohort = x.cohort AND o.age = 0 '
-					   'UNION ALL SELECT o.cohort, o.cohort_size FROM %1$s o '
-					   'WHERE %3$L AND o.age = 0 AND NOT EXISTS (SELECT FROM d WHERE d.cohort = o.cohort)), '
+					   'LEFT JOIN %1$s o ON o.cohort = x.cohort AND o.age = 0), '
 					   'n AS MATERIALIZED (SELECT s.cohort, a.age, s.size AS cohort_size, '
 					   'coalesce(o.customers, 0) + coalesce(d.customers, 0) AS customers, '
 					   'coalesce(o.revenue, 0) + coalesce(d.revenue, 0) AS revenue '
-					   'FROM s CROSS JOIN LATERAL generate_series(0, %4$L::retention.customer_period - s.cohort) a(age) '
+					   'FROM s CROSS JOIN LATERAL generate_series(0, %3$L::retention.customer_period - s.cohort) a(age) '
 					   'LEFT JOIN %1$s o ON o.cohort = s.cohort AND o.age = a.age '
 					   'LEFT JOIN d ON d.cohort = s.cohort AND d.age = a.age '
-					   'WHERE s.size > 0), '
+					   'WHERE s.size > 0 '
+					   'UNION ALL SELECT o.cohort, a.age, o.cohort_size, 0, 0 FROM %1$s o '
+					   'CROSS JOIN LATERAL generate_series(%4$L::retention.customer_period - o.cohort + 1, '
+					   '%3$L::retention.customer_period - o.cohort) a(age) '
+					   'WHERE %5$L AND o.age = 0 AND NOT EXISTS (SELECT FROM s WHERE s.cohort = o.cohort)), '
 					   'del AS (DELETE FROM %1$s o USING s WHERE o.cohort = s.cohort '
 					   'AND NOT EXISTS (SELECT FROM n WHERE n.cohort = o.cohort AND n.age = o.age) RETURNING 1), '
 					   'ins AS (INSERT INTO %1$s AS o (cohort, age, cohort_size, customers, retention, revenue) '
@@ -467,7 +473,7 @@ BEGIN
 					   'WHERE (o.cohort_size, o.customers, o.revenue) IS DISTINCT FROM '
 					   '(excluded.cohort_size, excluded.customers, excluded.revenue) RETURNING 1) '
 					   'SELECT (SELECT count(*) FROM del) + (SELECT count(*) FROM ins)',
-					   coh, c->>'mode', g_old IS DISTINCT FROM g_new, g_new)
+					   coh, c->>'mode', g_new, g_old, g_old IS DISTINCT FROM g_new)
 			USING st_after, st_before INTO n;
 		written := written + n;
 	END IF;
