@@ -154,13 +154,13 @@ static const int64 CohortZeroCell[3] = {0, 0, 0};
  * is NULL or does not cover that cell.
  */
 static const int64 *
-CohortCellAt(TriState *t, int32 c, int64 s)
+CohortCellAt(TriState *t, int64 c, int64 s)
 {
 	int64		r;
 
 	if (t == NULL)
 		return CohortZeroCell;
-	r = (int64) c - t->base;
+	r = c - t->base;
 	if (r < 0 || r >= t->nperiods || s >= t->nperiods - r)
 		return CohortZeroCell;
 	return TRI_CELL(t, r, s);
