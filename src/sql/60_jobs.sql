@@ -335,6 +335,7 @@ DECLARE
 	g_new retention.customer_period;
 	st_after retention.cohort_state;
 	st_before retention.cohort_state;
+	jit_setting text;
 BEGIN
 	IF j.job_type <> 'cohort_refresh' THEN
 		RAISE EXCEPTION 'job "%" is not a cohort-refresh job', job_name USING ERRCODE = 'wrong_object_type';
@@ -406,6 +407,11 @@ BEGIN
 		written := written + n;
 		DROP TABLE retention_batch;
 	ELSE
+		-- The incremental statements' row estimates come from set-returning functions and
+		-- are mostly defaults, so the planner may think them big enough to compile them
+		-- (JIT), which can take longer than running them: not here (restored below).
+		jit_setting := current_setting('jit');
+		PERFORM set_config('jit', 'off', true);
 		-- One statement: the new rows aggregated per customer (b, in key order, so that
 		-- index and heap are visited in order); known customers' activities merged with
 		-- theirs in place (u, which returns both the new activity and the batch's part);
@@ -440,31 +446,37 @@ BEGIN
 			g_new := g_old;
 		END IF;
 		-- One statement: the changed cells (d, from the two cohort states); the cohorts with
-		-- changes (s) and their new sizes; their new rows (n: old cell + change, for every
-		-- age up to the last period, since a new size changes every retention share); when
-		-- the covered range grows, the new ages of the other cohorts too (none of their
-		-- customers is active after the old last period, or they would have changes: zero
-		-- customers and revenue); then the rows of cohorts left empty (their customers
-		-- moved to an earlier cohort because of a late row) deleted and changed or new rows
-		-- written. Unchanged cohorts are not read, except for their sizes when the range
-		-- grows.
+		-- changes (s), with the change of their size and their new size; their new rows (n):
+		-- every age up to the last period for a cohort whose size changes (each retention
+		-- share changes; old cells are read with one range scan per such cohort), only the
+		-- changed cells for the others; when the covered range grows, the new ages of
+		-- cohorts of unchanged size that have no change there (zero customers and revenue:
+		-- none of their customers is active after the old last period, or that would be a
+		-- change). Then the rows of cohorts left empty (their customers moved to an earlier
+		-- cohort because of a late row) are deleted and changed or new rows written. Cells
+		-- without changes are not read, except the age-0 ones when the range grows.
 		EXECUTE format('WITH d AS MATERIALIZED (SELECT * FROM retention.cohort_table_diff($1, $2, %2$L)), '
-					   's AS MATERIALIZED (SELECT x.cohort, coalesce(o.cohort_size, 0) + x.dsize AS size '
+					   's AS MATERIALIZED (SELECT x.cohort, x.dsize, coalesce(o.cohort_size, 0) + x.dsize AS size '
 					   'FROM (SELECT DISTINCT cohort, cohort_size AS dsize FROM d) x '
 					   'LEFT JOIN %1$s o ON o.cohort = x.cohort AND o.age = 0), '
-					   'n AS MATERIALIZED (SELECT s.cohort, a.age, s.size AS cohort_size, '
-					   'coalesce(o.customers, 0) + coalesce(d.customers, 0) AS customers, '
-					   'coalesce(o.revenue, 0) + coalesce(d.revenue, 0) AS revenue '
-					   'FROM s CROSS JOIN LATERAL generate_series(0, %3$L::retention.customer_period - s.cohort) a(age) '
-					   'LEFT JOIN %1$s o ON o.cohort = s.cohort AND o.age = a.age '
-					   'LEFT JOIN d ON d.cohort = s.cohort AND d.age = a.age '
-					   'WHERE s.size > 0 '
+					   'n AS MATERIALIZED (SELECT s.cohort, c.age, s.size AS cohort_size, '
+					   'coalesce(c.customers, 0) + coalesce(d.customers, 0) AS customers, '
+					   'coalesce(c.revenue, 0) + coalesce(d.revenue, 0) AS revenue '
+					   'FROM s CROSS JOIN LATERAL (SELECT a.age, o.customers, o.revenue '
+					   'FROM generate_series(0, %3$L::retention.customer_period - s.cohort) a(age) '
+					   'LEFT JOIN %1$s o ON o.cohort = s.cohort AND o.age = a.age OFFSET 0) c '
+					   'LEFT JOIN d ON d.cohort = s.cohort AND d.age = c.age '
+					   'WHERE s.dsize <> 0 AND s.size > 0 '
+					   'UNION ALL SELECT d.cohort, d.age, s.size, coalesce(o.customers, 0) + d.customers, '
+					   'coalesce(o.revenue, 0) + d.revenue FROM d JOIN s ON s.cohort = d.cohort AND s.dsize = 0 '
+					   'LEFT JOIN %1$s o ON o.cohort = d.cohort AND o.age = d.age '
 					   'UNION ALL SELECT o.cohort, a.age, o.cohort_size, 0, 0 FROM %1$s o '
 					   'CROSS JOIN LATERAL generate_series(%4$L::retention.customer_period - o.cohort + 1, '
 					   '%3$L::retention.customer_period - o.cohort) a(age) '
-					   'WHERE %5$L AND o.age = 0 AND NOT EXISTS (SELECT FROM s WHERE s.cohort = o.cohort)), '
-					   'del AS (DELETE FROM %1$s o USING s WHERE o.cohort = s.cohort '
-					   'AND NOT EXISTS (SELECT FROM n WHERE n.cohort = o.cohort AND n.age = o.age) RETURNING 1), '
+					   'WHERE %5$L AND o.age = 0 '
+					   'AND NOT EXISTS (SELECT FROM s WHERE s.cohort = o.cohort AND s.dsize <> 0) '
+					   'AND NOT EXISTS (SELECT FROM d WHERE d.cohort = o.cohort AND d.age = a.age)), '
+					   'del AS (DELETE FROM %1$s o USING s WHERE o.cohort = s.cohort AND s.size = 0 RETURNING 1), '
 					   'ins AS (INSERT INTO %1$s AS o (cohort, age, cohort_size, customers, retention, revenue) '
 					   'SELECT cohort, age, cohort_size, customers, round(customers::numeric / cohort_size, 4), '
 					   'round(revenue, greatest(scale(trim_scale(revenue)), 2)) FROM n '
@@ -476,6 +488,9 @@ BEGIN
 					   coh, c->>'mode', g_new, g_old, g_old IS DISTINCT FROM g_new)
 			USING st_after, st_before INTO n;
 		written := written + n;
+	END IF;
+	IF incremental THEN
+		PERFORM set_config('jit', jit_setting, true);
 	END IF;
 
 	UPDATE retention.jobs SET watermark = upto, last_refresh = refresh_cohort_job.now
