@@ -56,6 +56,22 @@ SELECT count(*) AS mismatches FROM (
                               AND count(*) FILTER (WHERE d >= '2024-02-15') > 0
   EXCEPT
   SELECT c, a::text FROM acts) x;
+-- subtracting undoes merging: periods left without orders go, nothing left is NULL
+SELECT activity_subtract('2024-01|0f|1:11.77,2:24,1:1,3:3', '2024-02|03|1:1,1:1');
+SELECT activity_subtract('2024-01|05|1:11.77,2:24', '2024-01|05|1:11.77,2:24') IS NULL AS nothing_left;
+SELECT count(*) FILTER (WHERE activity_subtract(activity_merge(x.a, y.a), y.a)::text IS DISTINCT FROM x.a::text)
+         AS mismatches,
+       count(*) FILTER (WHERE activity_subtract(activity_merge(x.a, y.a), x.a)::text IS DISTINCT FROM y.a::text)
+         AS mismatches_other_way
+FROM acts x, acts y;
+-- only what is part of the activity can be subtracted (a part of one period is fine)
+SELECT activity_subtract('2024-02|03|1:1,1:1', '2024-01|05|1:11.77,2:24');
+SELECT activity_subtract('2024-01|05|1:11.77,2:24', '2024-03|01|1:1');
+SELECT activity_subtract('2024-01|05|1:11.77,2:24', '2024-02|01|1:1');
+SELECT activity_subtract('2024-01|05|1:11.77,2:24', '2024-01|01|2:1');
+SELECT activity_subtract('2024-01|05|1:11.77,2:24', '2024-01|01|1:12');
+SELECT activity_subtract('2024-01|05|1:11.77,2:24', '2024-01|01|1:1');
+SELECT activity_subtract('2024-01|01|1:1', '2024-Q1|01|1:1');
 SELECT activity_union(a ORDER BY random())::text = activity_union(a ORDER BY c DESC)::text AS union_order_free,
        activity_union(a) AS union_all
 FROM acts WHERE c IN (1, 2);

@@ -55,6 +55,42 @@ SELECT * FROM lifecycle_table((SELECT retention_agg(a) FROM io_acts));
 -- a window longer than the data: nobody is ever lost
 SELECT period, customers_end, lost FROM retention_table((SELECT retention_agg(a) FROM io_acts), inactivity => 1000);
 
+-- cohort_table_diff: the cells where two cohort tables differ, as changes; one state is the
+-- other after some customers changed (one moves to an earlier cohort, one is new, one is gone)
+CREATE TEMP TABLE diff_acts (c int, before customer_activity, after customer_activity);
+INSERT INTO diff_acts VALUES
+  (1, '2024-01|05|1:11.77,2:24', '2024-01|07|1:11.77,1:1,2:24'),
+  (2, '2024-02|01|2:5.5001', '2023-12|05|1:1,2:5.5001'),
+  (3, NULL, '2024-06|01|1:2'),
+  (4, '2024-03|03|1:3,1:4', NULL),
+  (5, '2024-01|11|1:100000.25,1:1', '2024-01|11|1:100000.25,1:1');
+SELECT * FROM cohort_table_diff((SELECT cohort_agg(after) FROM diff_acts), (SELECT cohort_agg(before) FROM diff_acts))
+ORDER BY cohort, age;
+-- equal to the difference of the two cohort tables, cell by cell, in both modes
+CREATE TEMP VIEW diff_by_sql AS
+SELECT m.mode, cohort, age, sum(cohort_size) AS cohort_size, sum(customers) AS customers, sum(revenue) AS revenue
+FROM (VALUES ('on'), ('on_or_after')) m(mode),
+  LATERAL (SELECT cohort, age, cohort_size, customers, revenue
+           FROM cohort_table((SELECT cohort_agg(after) FROM diff_acts), m.mode)
+           UNION ALL
+           SELECT cohort, age, -cohort_size, -customers, -revenue
+           FROM cohort_table((SELECT cohort_agg(before) FROM diff_acts), m.mode)) u
+GROUP BY m.mode, cohort, age HAVING sum(customers) <> 0 OR sum(revenue) <> 0;
+CREATE TEMP VIEW diff_by_c AS
+SELECT m.mode, d.* FROM (VALUES ('on'), ('on_or_after')) m(mode),
+  LATERAL cohort_table_diff((SELECT cohort_agg(after) FROM diff_acts), (SELECT cohort_agg(before) FROM diff_acts), m.mode) d;
+SELECT (SELECT count(*) FROM diff_by_c WHERE mode = 'on_or_after') AS on_or_after_cells,
+       (SELECT count(*) FROM ((TABLE diff_by_sql EXCEPT TABLE diff_by_c) UNION ALL
+                              (TABLE diff_by_c EXCEPT TABLE diff_by_sql)) x) AS mismatches;
+-- a NULL state is empty; equal states and a NULL mode give no rows; kinds must match
+SELECT * FROM cohort_table_diff(NULL, '2024-01|2|0.0:2,1,3;0.1:1,1,4', 'on_or_after');
+SELECT * FROM cohort_table_diff('2024-01|2|0.0:2,1,3;0.1:1,1,4', NULL);
+SELECT count(*) AS no_rows FROM cohort_table_diff('2024-01|2|0.0:2,1,3;0.1:1,1,4', '2024-01|2|0.0:2,1,3;0.1:1,1,4');
+SELECT count(*) AS no_rows FROM cohort_table_diff(NULL, NULL);
+SELECT count(*) AS no_rows FROM cohort_table_diff('2024-01|2|0.0:2,1,3;0.1:1,1,4', NULL, NULL);
+SELECT * FROM cohort_table_diff('2024-01|1|0.0:1,1,0', '2024-Q1|1|0.0:1,1,0');
+SELECT * FROM cohort_table_diff('2024-01|1|0.0:1,1,0', NULL, 'sometimes');
+
 -- binary round trip through COPY (FORMAT binary)
 SELECT '/tmp/pg_retention_cohort_' || current_setting('port') || '.bin' AS binfile \gset
 CREATE TEMP TABLE states AS SELECT cohort_agg(a) AS cs, retention_agg(a) AS rs FROM io_acts;

@@ -919,6 +919,74 @@ ActivityUnion(const ActivityData *a, const ActivityData *b, const char *what)
 	return ActivityEncode(a->unit, m, n);
 }
 
+PG_FUNCTION_INFO_V1(activity_subtract);
+
+/*
+ * activity_subtract(a, part): a without the orders and revenue of part, the
+ * inverse of activity_merge: activity_subtract(activity_merge(x, y), y) = x.
+ * Periods left without orders are dropped; NULL when none is left. part must
+ * be contained in a (each of its periods active in a with at least as many
+ * orders and as much revenue). The incremental refresh uses it to recover a
+ * customer's activity before a batch from the activity after it.
+ */
+Datum
+activity_subtract(PG_FUNCTION_ARGS)
+{
+	ActivityData *a = PG_GETARG_ACTIVITY(0);
+	ActivityData *part = PG_GETARG_ACTIVITY(1);
+	ActivityEntry bufa[ACTIVITY_STACK_ENTRIES];
+	ActivityEntry bufp[ACTIVITY_STACK_ENTRIES];
+	ActivityEntry *ea;
+	ActivityEntry *ep;
+	int			i,
+				j = 0,
+				n = 0;
+
+	CheckActivityUnit(a->unit, part->unit, "activity_subtract");
+	ea = ActivityDecode(a, bufa, ACTIVITY_STACK_ENTRIES);
+	ep = ActivityDecode(part, bufp, ACTIVITY_STACK_ENTRIES);
+	/* the result is written over ea, never ahead of the entry being read */
+	for (i = 0; i <= a->nactive && j < part->nactive; i++)
+	{
+		ActivityEntry e;
+
+		if (i == a->nactive || ep[j].ordinal < ea[i].ordinal)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("customer_activity to subtract is not part of the other"),
+					 errdetail("Period %s is active only in the activity to subtract.",
+							   PeriodToCString(PERIOD_MAKE(a->unit, ep[j].ordinal)))));
+		e = ea[i];
+		if (ep[j].ordinal == e.ordinal)
+		{
+			if (ep[j].orders > e.orders || ep[j].revenue > e.revenue)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("customer_activity to subtract is not part of the other"),
+						 errdetail("Period %s has more orders or revenue in the activity to subtract.",
+								   PeriodToCString(PERIOD_MAKE(a->unit, e.ordinal)))));
+			if (ep[j].orders == e.orders && ep[j].revenue != e.revenue)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("customer_activity to subtract is not part of the other"),
+						 errdetail("Period %s would be left with revenue but no orders.",
+								   PeriodToCString(PERIOD_MAKE(a->unit, e.ordinal)))));
+			e.orders -= ep[j].orders;
+			e.revenue -= ep[j].revenue;
+			j++;
+			if (e.orders == 0)
+				continue;
+		}
+		ea[n++] = e;
+	}
+	/* the periods after the last one of part are kept as they are */
+	for (; i < a->nactive; i++)
+		ea[n++] = ea[i];
+	if (n == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_POINTER(ActivityEncode(a->unit, ea, n));
+}
+
 PG_FUNCTION_INFO_V1(activity_first_period);
 
 /*

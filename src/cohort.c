@@ -4,7 +4,8 @@
  *	  cohort_agg(customer_activity) -> cohort_state, its combine function and
  *	  I/O, and the accessor cohort_table(state, mode) returning the cohort x
  *	  age matrix: cohort size, customers active "on" an age or "on or after"
- *	  it, retention share and revenue.
+ *	  it, retention share and revenue; cohort_table_diff(after, before,
+ *	  mode), the cells in which two such matrices differ.
  *
  * A customer's cohort is their first active period; age a of cohort c is
  * period c + a. Cell (c, a) counts the cohort's customers active at age a,
@@ -139,6 +140,122 @@ cohort_table(PG_FUNCTION_ARGS)
 			values[3] = Int64GetDatum(n);
 			values[4] = RoundedRatio(n, size, 1, 4);
 			values[5] = ScaledToNumeric(TRI_CELL(t, r, s)[2]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	return (Datum) 0;
+}
+
+/* the counters of a cell no state covers */
+static const int64 CohortZeroCell[3] = {0, 0, 0};
+
+/*
+ * The counters of cohort c (an ordinal) at age s in state t, or zeros when t
+ * is NULL or does not cover that cell.
+ */
+static const int64 *
+CohortCellAt(TriState *t, int64 c, int64 s)
+{
+	int64		r;
+
+	if (t == NULL)
+		return CohortZeroCell;
+	r = c - t->base;
+	if (r < 0 || r >= t->nperiods || s >= t->nperiods - r)
+		return CohortZeroCell;
+	return TRI_CELL(t, r, s);
+}
+
+/*
+ * A scaled amount of either sign as a numeric (ScaledToNumeric takes
+ * non-negative ones).
+ */
+static Datum
+SignedScaledToNumeric(int64 v)
+{
+	if (v >= 0)
+		return ScaledToNumeric(v);
+	return DirectFunctionCall1(numeric_uminus, ScaledToNumeric(-v));
+}
+
+PG_FUNCTION_INFO_V1(cohort_table_diff);
+
+/*
+ * cohort_table_diff(after, before, mode): the cells of cohort_table(after,
+ * mode) minus those of cohort_table(before, mode), only where they differ:
+ * (cohort, age, cohort_size, customers, revenue) hold the changes of the
+ * cohort's size, of the customers counted at that age and of the revenue.
+ * A cell one state does not cover counts as zero there; a NULL state is
+ * empty. A cohort whose size changes always has its age-0 row (customers at
+ * age 0 are the cohort size in both modes). One pass over the cells of both
+ * states: this is how an incremental refresh turns the cohort states of the
+ * changed customers' activities after and before a batch into the changes
+ * to apply to a cohort table.
+ */
+Datum
+cohort_table_diff(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TriState   *after = PG_ARGISNULL(0) ? NULL : PG_GETARG_TRI(0);
+	TriState   *before = PG_ARGISNULL(1) ? NULL : PG_GETARG_TRI(1);
+	bool		on_or_after;
+	PeriodUnit	unit;
+	int64		lo = PG_INT64_MAX;
+	int64		hi = PG_INT64_MIN;
+	int64		c;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(2))
+		return (Datum) 0;		/* as a strict function would */
+	on_or_after = CohortModeOnOrAfter(PG_GETARG_TEXT_PP(2));
+	if (after != NULL)
+	{
+		TriCheckKind(after, TRI_COHORT);
+		lo = after->base;
+		hi = (int64) after->base + after->nperiods - 1;
+	}
+	if (before != NULL)
+	{
+		TriCheckKind(before, TRI_COHORT);
+		if (after != NULL)
+			CheckActivityUnit(after->unit, before->unit, "cohort_table_diff");
+		lo = Min(lo, before->base);
+		hi = Max(hi, (int64) before->base + before->nperiods - 1);
+	}
+	if (after == NULL && before == NULL)
+		return (Datum) 0;
+	unit = after != NULL ? after->unit : before->unit;
+
+	for (c = lo; c <= hi; c++)
+	{
+		int64		size_a = CohortCellAt(after, c, 0)[0];
+		int64		size_b = CohortCellAt(before, c, 0)[0];
+		int64		later_a = size_a;
+		int64		later_b = size_b;
+		int64		s;
+
+		/* every customer of a cohort is active at age 0: no size, no cells */
+		if (size_a == 0 && size_b == 0)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		for (s = 0; s <= hi - c; s++)
+		{
+			const int64 *a = CohortCellAt(after, c, s);
+			const int64 *b = CohortCellAt(before, c, s);
+			int64		n_a = on_or_after ? later_a : a[0];
+			int64		n_b = on_or_after ? later_b : b[0];
+			Datum		values[5];
+			bool		nulls[5] = {false, false, false, false, false};
+
+			later_a -= a[1];
+			later_b -= b[1];
+			if (n_a == n_b && a[2] == b[2])
+				continue;
+			values[0] = CustomerPeriodGetDatum(PERIOD_MAKE(unit, (int32) c));
+			values[1] = Int32GetDatum((int32) s);
+			values[2] = Int64GetDatum(size_a - size_b);
+			values[3] = Int64GetDatum(n_a - n_b);
+			values[4] = SignedScaledToNumeric(a[2] - b[2]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}

@@ -37,6 +37,11 @@ CREATE FUNCTION retention.activity_merge(retention.customer_activity, retention.
 	AS 'MODULE_PATHNAME', 'activity_merge' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retention.activity_merge(retention.customer_activity, retention.customer_activity) IS
 	'union of two activities of one customer: active in either, orders and revenue summed per period';
+CREATE FUNCTION retention.activity_subtract(retention.customer_activity, retention.customer_activity)
+	RETURNS retention.customer_activity
+	AS 'MODULE_PATHNAME', 'activity_subtract' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.activity_subtract(retention.customer_activity, retention.customer_activity) IS
+	'the first activity without the orders and revenue of the second, which must be part of it (inverse of activity_merge); NULL when nothing is left';
 
 CREATE AGGREGATE retention.activity_agg(retention.customer_period, numeric) (
 	SFUNC = retention.activity_agg_trans, STYPE = retention.customer_activity,

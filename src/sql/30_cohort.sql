@@ -53,6 +53,14 @@ CREATE FUNCTION retention.cohort_table(state retention.cohort_state, mode text D
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retention.cohort_table(retention.cohort_state, text) IS
 	'cohort x age matrix: cohort size, customers active at the age (mode ''on'') or at it or later (''on_or_after''), retention share, revenue';
+CREATE FUNCTION retention.cohort_table_diff(after retention.cohort_state, before retention.cohort_state,
+	mode text DEFAULT 'on',
+	OUT cohort retention.customer_period, OUT age int, OUT cohort_size bigint,
+	OUT customers bigint, OUT revenue numeric)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.cohort_table_diff(retention.cohort_state, retention.cohort_state, text) IS
+	'the cells where cohort_table(after, mode) and cohort_table(before, mode) differ, as changes (after minus before) of cohort size, customers and revenue; a NULL state is empty';
 
 -- retention_state, retention_agg, retention_table, lifecycle_table (src/retention.c)
 
