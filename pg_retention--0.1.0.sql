@@ -319,6 +319,11 @@ CREATE FUNCTION retention.activity_merge(retention.customer_activity, retention.
 	AS 'MODULE_PATHNAME', 'activity_merge' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retention.activity_merge(retention.customer_activity, retention.customer_activity) IS
 	'union of two activities of one customer: active in either, orders and revenue summed per period';
+CREATE FUNCTION retention.activity_subtract(retention.customer_activity, retention.customer_activity)
+	RETURNS retention.customer_activity
+	AS 'MODULE_PATHNAME', 'activity_subtract' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.activity_subtract(retention.customer_activity, retention.customer_activity) IS
+	'the first activity without the orders and revenue of the second, which must be part of it (inverse of activity_merge); NULL when nothing is left';
 
 CREATE AGGREGATE retention.activity_agg(retention.customer_period, numeric) (
 	SFUNC = retention.activity_agg_trans, STYPE = retention.customer_activity,
@@ -417,6 +422,14 @@ CREATE FUNCTION retention.cohort_table(state retention.cohort_state, mode text D
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retention.cohort_table(retention.cohort_state, text) IS
 	'cohort x age matrix: cohort size, customers active at the age (mode ''on'') or at it or later (''on_or_after''), retention share, revenue';
+CREATE FUNCTION retention.cohort_table_diff(after retention.cohort_state, before retention.cohort_state,
+	mode text DEFAULT 'on',
+	OUT cohort retention.customer_period, OUT age int, OUT cohort_size bigint,
+	OUT customers bigint, OUT revenue numeric)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.cohort_table_diff(retention.cohort_state, retention.cohort_state, text) IS
+	'the cells where cohort_table(after, mode) and cohort_table(before, mode) differ, as changes (after minus before) of cohort size, customers and revenue; a NULL state is empty';
 
 -- retention_state, retention_agg, retention_table, lifecycle_table (src/retention.c)
 
@@ -1506,6 +1519,9 @@ DECLARE
 	written bigint := 0;
 	g_old retention.customer_period;
 	g_new retention.customer_period;
+	st_after retention.cohort_state;
+	st_before retention.cohort_state;
+	jit_setting text;
 BEGIN
 	IF j.job_type <> 'cohort_refresh' THEN
 		RAISE EXCEPTION 'job "%" is not a cohort-refresh job', job_name USING ERRCODE = 'wrong_object_type';
@@ -1552,18 +1568,14 @@ BEGIN
 		agg := format('retention.activity_agg(%s, coalesce(s.%I::numeric, 0))', period, c->>'amount_column');
 	END IF;
 
-	DROP TABLE IF EXISTS pg_temp.retention_batch, pg_temp.retention_delta, pg_temp.retention_cells,
-		pg_temp.retention_cohorts, pg_temp.retention_cnew;
-	EXECUTE format('CREATE TEMP TABLE retention_batch ON COMMIT DROP AS '
-				   'SELECT s.%1$I AS customer, %2$s AS activity FROM %3$s s '
-				   'WHERE s.%1$I IS NOT NULL AND s.%4$I IS NOT NULL AND %5$s GROUP BY s.%1$I',
-				   cust, agg, coalesce(scan, src::text), c->>'time_column', filter);
-	ANALYZE retention_batch;	-- good join plans against the activity table
-
-	IF incremental AND NOT EXISTS (SELECT FROM retention_batch) THEN
-		NULL;					-- nothing new
-	ELSIF NOT incremental THEN
+	IF NOT incremental THEN
 		-- full rebuild: plain DELETE and INSERT, so readers keep the old rows until commit
+		DROP TABLE IF EXISTS pg_temp.retention_batch;
+		EXECUTE format('CREATE TEMP TABLE retention_batch ON COMMIT DROP AS '
+					   'SELECT s.%1$I AS customer, %2$s AS activity FROM %3$s s '
+					   'WHERE s.%1$I IS NOT NULL AND s.%4$I IS NOT NULL AND %5$s GROUP BY s.%1$I',
+					   cust, agg, coalesce(scan, src::text), c->>'time_column', filter);
+		ANALYZE retention_batch;
 		EXECUTE format('DELETE FROM %s', act);
 		GET DIAGNOSTICS n = ROW_COUNT;
 		written := written + n;
@@ -1579,67 +1591,93 @@ BEGIN
 					   coh, act, c->>'mode');
 		GET DIAGNOSTICS n = ROW_COUNT;
 		written := written + n;
+		DROP TABLE retention_batch;
 	ELSE
-		-- the changed customers, their activity before and after the batch
-		EXECUTE format('CREATE TEMP TABLE retention_delta ON COMMIT DROP AS '
-					   'SELECT b.customer, a.activity AS old_activity, '
-					   'CASE WHEN a.activity IS NULL THEN b.activity '
-					   'ELSE retention.activity_merge(a.activity, b.activity) END AS new_activity '
-					   'FROM retention_batch b LEFT JOIN %s a ON a.%I = b.customer', act, cust);
-		EXECUTE format('INSERT INTO %1$s AS t (%2$I, activity) SELECT customer, new_activity FROM retention_delta '
-					   'ON CONFLICT (%2$I) DO UPDATE SET activity = excluded.activity', act, cust);
-		GET DIAGNOSTICS n = ROW_COUNT;
+		-- The incremental statements' row estimates come from set-returning functions and
+		-- are mostly defaults, so the planner may think them big enough to compile them
+		-- (JIT), which can take longer than running them: not here (restored below).
+		jit_setting := current_setting('jit');
+		PERFORM set_config('jit', 'off', true);
+		-- One statement: the new rows aggregated per customer (b, in key order, so that
+		-- index and heap are visited in order); known customers' activities merged with
+		-- theirs in place (u, which returns both the new activity and the batch's part);
+		-- the other customers inserted (i); and the cohort states of the changed
+		-- customers' activities after and before the batch (before = after minus the
+		-- batch's part: activity_subtract inverts activity_merge). Refreshes of a job
+		-- are serialized by the lock on its row, so nothing else inserts customers
+		-- between u and i.
+		EXECUTE format('WITH b AS MATERIALIZED (SELECT s.%1$I AS customer, %2$s AS activity FROM %3$s s '
+					   'WHERE s.%1$I IS NOT NULL AND s.%4$I IS NOT NULL AND %5$s GROUP BY s.%1$I ORDER BY s.%1$I), '
+					   'u AS (UPDATE %6$s t SET activity = retention.activity_merge(t.activity, b.activity) '
+					   'FROM b WHERE t.%1$I = b.customer RETURNING t.%1$I AS customer, t.activity AS after, '
+					   'b.activity AS added), '
+					   'i AS (INSERT INTO %6$s (%1$I, activity) SELECT customer, activity FROM b '
+					   'WHERE NOT EXISTS (SELECT FROM u WHERE u.customer = b.customer) RETURNING activity) '
+					   'SELECT count(*), retention.cohort_agg(after), '
+					   'retention.cohort_agg(retention.activity_subtract(after, added)), '
+					   'max(retention.last_period(after)) '
+					   'FROM (SELECT after, added FROM u UNION ALL SELECT activity, NULL FROM i) c',
+					   cust, agg, coalesce(scan, src::text), c->>'time_column', filter, act)
+			INTO n, st_after, st_before, g_new;
 		written := written + n;
+	END IF;
 
-		-- cell changes: cohort table of the new activities minus that of the old ones
-		EXECUTE format('CREATE TEMP TABLE retention_cells ON COMMIT DROP AS '
-					   'SELECT cohort, age, sum(size)::bigint AS dsize, sum(customers)::bigint AS dcust, '
-					   'sum(revenue) AS drev FROM ('
-					   'SELECT cohort, age, cohort_size AS size, customers, revenue FROM retention.cohort_table('
-					   '(SELECT retention.cohort_agg(new_activity) FROM retention_delta), %1$L) '
-					   'UNION ALL '
-					   'SELECT cohort, age, -cohort_size, -customers, -revenue FROM retention.cohort_table('
-					   '(SELECT retention.cohort_agg(old_activity) FROM retention_delta), %1$L)) d '
-					   'GROUP BY cohort, age', c->>'mode');
-		-- the last period covered grows when customers are active in a later period
-		EXECUTE format('SELECT max(cohort + age) FROM %s', coh) INTO g_old;
-		SELECT max(retention.last_period(new_activity)) INTO g_new FROM retention_delta;
+	IF incremental AND n > 0 THEN
+		-- The last period the cohort table covers: every cohort has rows up to it, so it
+		-- is the last age of the last cohort (a step back along the primary key). It grows
+		-- when customers are active in a later period, and every cohort then gets rows
+		-- for the new ages.
+		EXECUTE format('SELECT cohort + age FROM %s ORDER BY cohort DESC, age DESC LIMIT 1', coh) INTO g_old;
 		IF g_new IS NULL OR g_old > g_new THEN
 			g_new := g_old;
 		END IF;
-		-- cohorts whose rows change: size or cells changed, or every cohort when the
-		-- covered range grows (they get rows for the new ages)
-		EXECUTE format('CREATE TEMP TABLE retention_cohorts ON COMMIT DROP AS '
-					   'SELECT cohort, coalesce(o.cohort_size, 0) + coalesce(d.dsize, 0) AS size FROM '
-					   '(SELECT cohort, cohort_size FROM %1$s WHERE age = 0) o FULL JOIN '
-					   '(SELECT cohort, dsize FROM retention_cells WHERE age = 0) d USING (cohort) '
-					   'WHERE %2$L OR coalesce(d.dsize, 0) <> 0 '
-					   'OR cohort IN (SELECT cohort FROM retention_cells WHERE dcust <> 0 OR drev <> 0)',
-					   coh, g_old IS DISTINCT FROM g_new);
-		EXECUTE format('CREATE TEMP TABLE retention_cnew ON COMMIT DROP AS '
-					   'SELECT s.cohort, a.age, s.size AS cohort_size, '
-					   'coalesce(o.customers, 0) + coalesce(d.dcust, 0) AS customers, '
-					   'coalesce(o.revenue, 0) + coalesce(d.drev, 0) AS revenue '
-					   'FROM retention_cohorts s CROSS JOIN LATERAL generate_series(0, %2$L::retention.customer_period - s.cohort) a(age) '
-					   'LEFT JOIN %1$s o ON o.cohort = s.cohort AND o.age = a.age '
-					   'LEFT JOIN retention_cells d ON d.cohort = s.cohort AND d.age = a.age '
-					   'WHERE s.size > 0', coh, g_new);
-		UPDATE retention_cnew SET revenue = round(revenue, greatest(scale(trim_scale(revenue)), 2));
-		EXECUTE format('DELETE FROM %1$s o USING retention_cohorts s WHERE o.cohort = s.cohort '
-					   'AND NOT EXISTS (SELECT FROM retention_cnew n WHERE n.cohort = o.cohort AND n.age = o.age)', coh);
-		GET DIAGNOSTICS n = ROW_COUNT;
-		written := written + n;
-		EXECUTE format('INSERT INTO %s AS o (cohort, age, cohort_size, customers, retention, revenue) '
-					   'SELECT cohort, age, cohort_size, customers, round(customers::numeric / cohort_size, 4), revenue '
-					   'FROM retention_cnew ON CONFLICT (cohort, age) DO UPDATE SET cohort_size = excluded.cohort_size, '
+		-- One statement: the changed cells (d, from the two cohort states); the cohorts with
+		-- changes (s), with the change of their size and their new size; their new rows (n):
+		-- every age up to the last period for a cohort whose size changes (each retention
+		-- share changes; old cells are read with one range scan per such cohort), only the
+		-- changed cells for the others; when the covered range grows, the new ages of
+		-- cohorts of unchanged size that have no change there (zero customers and revenue:
+		-- none of their customers is active after the old last period, or that would be a
+		-- change). Then the rows of cohorts left empty (their customers moved to an earlier
+		-- cohort because of a late row) are deleted and changed or new rows written. Cells
+		-- without changes are not read, except the age-0 ones when the range grows.
+		EXECUTE format('WITH d AS MATERIALIZED (SELECT * FROM retention.cohort_table_diff($1, $2, %2$L)), '
+					   's AS MATERIALIZED (SELECT x.cohort, x.dsize, coalesce(o.cohort_size, 0) + x.dsize AS size '
+					   'FROM (SELECT DISTINCT cohort, cohort_size AS dsize FROM d) x '
+					   'LEFT JOIN %1$s o ON o.cohort = x.cohort AND o.age = 0), '
+					   'n AS MATERIALIZED (SELECT s.cohort, c.age, s.size AS cohort_size, '
+					   'coalesce(c.customers, 0) + coalesce(d.customers, 0) AS customers, '
+					   'coalesce(c.revenue, 0) + coalesce(d.revenue, 0) AS revenue '
+					   'FROM s CROSS JOIN LATERAL (SELECT a.age, o.customers, o.revenue '
+					   'FROM generate_series(0, %3$L::retention.customer_period - s.cohort) a(age) '
+					   'LEFT JOIN %1$s o ON o.cohort = s.cohort AND o.age = a.age OFFSET 0) c '
+					   'LEFT JOIN d ON d.cohort = s.cohort AND d.age = c.age '
+					   'WHERE s.dsize <> 0 AND s.size > 0 '
+					   'UNION ALL SELECT d.cohort, d.age, s.size, coalesce(o.customers, 0) + d.customers, '
+					   'coalesce(o.revenue, 0) + d.revenue FROM d JOIN s ON s.cohort = d.cohort AND s.dsize = 0 '
+					   'LEFT JOIN %1$s o ON o.cohort = d.cohort AND o.age = d.age '
+					   'UNION ALL SELECT o.cohort, a.age, o.cohort_size, 0, 0 FROM %1$s o '
+					   'CROSS JOIN LATERAL generate_series(%4$L::retention.customer_period - o.cohort + 1, '
+					   '%3$L::retention.customer_period - o.cohort) a(age) '
+					   'WHERE %5$L AND o.age = 0 '
+					   'AND NOT EXISTS (SELECT FROM s WHERE s.cohort = o.cohort AND s.dsize <> 0) '
+					   'AND NOT EXISTS (SELECT FROM d WHERE d.cohort = o.cohort AND d.age = a.age)), '
+					   'del AS (DELETE FROM %1$s o USING s WHERE o.cohort = s.cohort AND s.size = 0 RETURNING 1), '
+					   'ins AS (INSERT INTO %1$s AS o (cohort, age, cohort_size, customers, retention, revenue) '
+					   'SELECT cohort, age, cohort_size, customers, round(customers::numeric / cohort_size, 4), '
+					   'round(revenue, greatest(scale(trim_scale(revenue)), 2)) FROM n '
+					   'ON CONFLICT (cohort, age) DO UPDATE SET cohort_size = excluded.cohort_size, '
 					   'customers = excluded.customers, retention = excluded.retention, revenue = excluded.revenue '
 					   'WHERE (o.cohort_size, o.customers, o.revenue) IS DISTINCT FROM '
-					   '(excluded.cohort_size, excluded.customers, excluded.revenue)', coh);
-		GET DIAGNOSTICS n = ROW_COUNT;
+					   '(excluded.cohort_size, excluded.customers, excluded.revenue) RETURNING 1) '
+					   'SELECT (SELECT count(*) FROM del) + (SELECT count(*) FROM ins)',
+					   coh, c->>'mode', g_new, g_old, g_old IS DISTINCT FROM g_new)
+			USING st_after, st_before INTO n;
 		written := written + n;
-		DROP TABLE retention_delta, retention_cells, retention_cohorts, retention_cnew;
 	END IF;
-	DROP TABLE retention_batch;
+	IF incremental THEN
+		PERFORM set_config('jit', jit_setting, true);
+	END IF;
 
 	UPDATE retention.jobs SET watermark = upto, last_refresh = refresh_cohort_job.now
 	WHERE job_id = j.job_id;
