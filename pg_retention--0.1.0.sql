@@ -2510,6 +2510,11 @@ DECLARE
 	hist_conflict text;
 	pre text := '';
 	stale text;
+	fields text;
+	cols text;
+	sets text;
+	tcols text;
+	ecols text;
 BEGIN
 	IF as_of IS NULL OR rebuild IS NULL OR full_refresh IS NULL THEN
 		RAISE EXCEPTION 'as_of, rebuild and full_refresh must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -2622,42 +2627,37 @@ BEGIN
 			'WHERE (h.from_tier, h.to_tier, h.reason) IS DISTINCT FROM (excluded.from_tier, excluded.to_tier, excluded.reason)';
 	END IF;
 
-	-- one statement evaluates the customers and writes both tables with plain INSERT, UPDATE
+	-- One statement evaluates the customers and writes both tables with plain INSERT, UPDATE
 	-- and DELETE: readers see the previous rows until commit and are not blocked. Tier rows
 	-- are rewritten only when they change.
-	EXECUTE format('WITH %9$s e AS MATERIALIZED (SELECT customer, (r).state AS st, (r).history AS h FROM (%1$s) x), '
-				   'up AS (INSERT INTO %2$s AS t (%4$I, tier, tier_rank, since, expires, grace_ends, window_start, window_end, '
-				   'qualifying_amount, qualifying_orders, amount_to_keep, orders_to_keep, next_tier, amount_to_next, orders_to_next, '
-				   'member_since, qualified_until) '
-				   'SELECT customer, (st).tier, (st).tier_rank, (st).since, (st).expires, (st).grace_ends, %6$s, '
-				   '(st).qualifying_amount, (st).qualifying_orders, (st).amount_to_keep, (st).orders_to_keep, '
-				   '(st).next_tier, (st).amount_to_next, (st).orders_to_next, (st).member_since, (st).qualified_until FROM e '
-				   'ON CONFLICT (%4$I) DO UPDATE SET tier = excluded.tier, tier_rank = excluded.tier_rank, since = excluded.since, '
-				   'expires = excluded.expires, grace_ends = excluded.grace_ends, window_start = excluded.window_start, '
-				   'window_end = excluded.window_end, qualifying_amount = excluded.qualifying_amount, '
-				   'qualifying_orders = excluded.qualifying_orders, amount_to_keep = excluded.amount_to_keep, '
-				   'orders_to_keep = excluded.orders_to_keep, next_tier = excluded.next_tier, '
-				   'amount_to_next = excluded.amount_to_next, orders_to_next = excluded.orders_to_next, '
-				   'member_since = excluded.member_since, qualified_until = excluded.qualified_until '
-				   'WHERE (t.tier, t.tier_rank, t.since, t.expires, t.grace_ends, t.window_start, t.window_end, '
-				   't.qualifying_amount, t.qualifying_orders, t.amount_to_keep, t.orders_to_keep, t.next_tier, '
-				   't.amount_to_next, t.orders_to_next, t.member_since, t.qualified_until) IS DISTINCT FROM '
-				   '(excluded.tier, excluded.tier_rank, excluded.since, excluded.expires, excluded.grace_ends, '
-				   'excluded.window_start, excluded.window_end, excluded.qualifying_amount, excluded.qualifying_orders, '
-				   'excluded.amount_to_keep, excluded.orders_to_keep, excluded.next_tier, excluded.amount_to_next, '
-				   'excluded.orders_to_next, excluded.member_since, excluded.qualified_until) RETURNING 1), '
-				   'removed AS (%8$s), '
-				   'hist AS (INSERT INTO %3$s AS h (%4$I, changed_on, from_tier, to_tier, reason) '
-				   'SELECT e.customer, c.changed_on, c.from_tier, c.to_tier, c.reason FROM e, unnest(e.h) c WHERE %5$s '
-				   'ON CONFLICT (%4$I, changed_on) %7$s RETURNING 1) '
-				   'SELECT (SELECT count(*) FROM up) + (SELECT count(*) FROM removed) + (SELECT count(*) FROM hist)',
-				   eval, tt, ht, cust, hist_cond,
-				   -- a rolling window is the same for everybody and moves every day: it is not
-				   -- stored per row (it ends at last_as_of), so that a daily refresh rewrites
-				   -- only the customers whose standing changed
-				   CASE WHEN p.qualification_window = 'rolling_months' THEN 'NULL::date, NULL::date'
-						ELSE '(st).window_start, (st).window_end' END,
-				   hist_conflict, stale, pre)
+	-- A rolling window is the same for everybody and moves every day: it is not stored per
+	-- row (it ends at last_as_of), so that a daily refresh rewrites only the customers whose
+	-- standing changed. Changed rows are updated in place and new customers inserted (no
+	-- ON CONFLICT, which locks every row it looks at: refreshes of a program take turns on
+	-- the program's row, so no one else inserts customers meanwhile).
+	SELECT string_agg(CASE WHEN p.qualification_window = 'rolling_months' AND col IN ('window_start', 'window_end')
+						   THEN format('NULL::date AS %I', col) ELSE format('(st).%1$I AS %1$I', col) END, ', ' ORDER BY i),
+		   string_agg(format('%I', col), ', ' ORDER BY i),
+		   string_agg(format('%1$I = e.%1$I', col), ', ' ORDER BY i),
+		   string_agg(format('t.%I', col), ', ' ORDER BY i),
+		   string_agg(format('e.%I', col), ', ' ORDER BY i)
+	INTO fields, cols, sets, tcols, ecols
+	FROM unnest(ARRAY['tier', 'tier_rank', 'since', 'expires', 'grace_ends', 'window_start', 'window_end',
+					  'qualifying_amount', 'qualifying_orders', 'amount_to_keep', 'orders_to_keep', 'next_tier',
+					  'amount_to_next', 'orders_to_next', 'member_since', 'qualified_until']) WITH ORDINALITY c(col, i);
+	EXECUTE format('WITH %1$s e AS MATERIALIZED (SELECT customer, h, %2$s FROM '
+				   '(SELECT customer, (r).state AS st, (r).history AS h FROM (%3$s) x OFFSET 0) y), '
+				   'upd AS (UPDATE %4$s AS t SET %5$s FROM e WHERE t.%6$I = e.customer '
+				   'AND (%7$s) IS DISTINCT FROM (%8$s) RETURNING 1), '
+				   'ins AS (INSERT INTO %4$s (%6$I, %9$s) SELECT customer, %9$s FROM e '
+				   'WHERE NOT EXISTS (SELECT FROM %4$s t WHERE t.%6$I = e.customer) RETURNING 1), '
+				   'removed AS (%10$s), '
+				   'hist AS (INSERT INTO %11$s AS h (%6$I, changed_on, from_tier, to_tier, reason) '
+				   'SELECT e.customer, c.changed_on, c.from_tier, c.to_tier, c.reason FROM e, unnest(e.h) c WHERE %12$s '
+				   'ON CONFLICT (%6$I, changed_on) %13$s RETURNING 1) '
+				   'SELECT (SELECT count(*) FROM upd) + (SELECT count(*) FROM ins) + (SELECT count(*) FROM removed) '
+				   '+ (SELECT count(*) FROM hist)',
+				   pre, fields, eval, tt, sets, cust, tcols, ecols, cols, stale, ht, hist_cond, hist_conflict)
 		INTO n;
 	PERFORM retention.loyalty_set_timezone(tz);
 	written := written + n;
