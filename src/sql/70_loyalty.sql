@@ -709,10 +709,8 @@ BEGIN
 	upto := pg_snapshot_xmin(pg_current_snapshot());
 	-- Incremental: go on from the states the tier table holds as of the last refresh's date.
 	-- Otherwise every customer is replayed from all its rows.
-	incremental := NOT rebuild AND NOT full_refresh AND p.watermark IS NOT NULL AND after IS NOT NULL
-		AND as_of >= after AND coalesce(src_kind IN ('r', 'p'), false)
-		-- rows older than vacuum_freeze_min_age may be frozen, which hides them (docs/jobs.md)
-		AND (upto::text::numeric - p.watermark::text::numeric) < current_setting('vacuum_freeze_min_age')::numeric;
+	incremental := NOT rebuild AND NOT full_refresh AND after IS NOT NULL AND as_of >= after
+		AND coalesce(src_kind IN ('r', 'p'), false) AND retention.watermark_usable(p.watermark, upto);
 
 	tz := retention.loyalty_set_timezone(p.timezone);
 	IF NOT incremental THEN
@@ -741,14 +739,8 @@ BEGIN
 		-- Late rows: rows inserted since the last refresh (any visible row whose inserting
 		-- transaction is not below the watermark), dated on or before its date. Their
 		-- customers are replayed from all their rows and get their history recorded anew.
-		IF src_kind = 'r' AND NOT row_security_active(src) THEN
-			scan := format('retention.new_rows(NULL::%s, %L, %L)', src, p.watermark, '18446744073709551615'::xid8);
-			xmin_test := 'true';
-		ELSE
-			scan := src::text;
-			xmin_test := format('retention.xmin_is_new(s.tableoid, s.ctid, s.xmin, %L, %L)',
-								p.watermark, '18446744073709551615'::xid8);
-		END IF;
+		SELECT x.scan, x.filter INTO scan, xmin_test
+		FROM retention.new_rows_scan(src, p.watermark, '18446744073709551615'::xid8) x;
 		pre := format('late AS MATERIALIZED (SELECT DISTINCT s.%1$I AS customer FROM %2$s s '
 					  'WHERE s.%1$I IS NOT NULL AND s.%3$I < %4$s AND %5$s), ',
 					  cust, scan, tcol, retention.loyalty_day_start(p, after + 1), xmin_test);
