@@ -1,5 +1,5 @@
 -- The extension installs at its default version, and every version it can be updated to
--- is reachable. Later releases extend this test with the upgrade chain from 0.1.0.
+-- is reachable: 0.1.0 updates to 0.2.0.
 SELECT extname, extversion, extrelocatable, extnamespace::regnamespace
 FROM pg_extension WHERE extname = 'pg_retention';
 SELECT name, default_version FROM pg_available_extensions WHERE name = 'pg_retention';
@@ -12,4 +12,9 @@ SELECT count(*) AS leftover_objects
 FROM pg_depend d JOIN pg_namespace n ON n.oid = d.refobjid
 WHERE d.refclassid = 'pg_namespace'::regclass AND n.nspname = 'retention';
 CREATE EXTENSION pg_retention;
+SELECT extversion FROM pg_extension WHERE extname = 'pg_retention';
+-- the released 0.1.0 installs and updates to the default version
+DROP EXTENSION pg_retention;
+CREATE EXTENSION pg_retention VERSION '0.1.0';
+ALTER EXTENSION pg_retention UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'pg_retention';
