@@ -46,16 +46,28 @@ ALTER TABLE sales RENAME COLUMN amount_total TO total;
 SELECT status FROM retention.run_job('sales_by_month');
 SELECT last_status, consecutive_failures FROM retention.jobs;
 SELECT trigger, status, rows IS NOT NULL AS has_rows, sqlstate FROM retention.job_runs ORDER BY run_id;
--- scheduled failures back off: 10 s, 20 s, 40 s, ... capped at 1 hour
-INSERT INTO retention.job_runs (job_id, owner, trigger, status)
-SELECT job_id, owner, 'schedule', 'running' FROM retention.jobs RETURNING run_id AS fake_run \gset
-SELECT status, message FROM retention.job_record_failure(:fake_run, 'boom', 'XX000', true);
+-- scheduled failures back off: 10 s, 20 s, 40 s, ... capped at 1 hour (the scheduler's
+-- bookkeeping, called here as the superuser it runs as)
+SELECT retention.job_run_start(job_id, 'schedule') AS fake_run FROM retention.jobs \gset
+SELECT status, message FROM retention.job_run_finish(:fake_run, NULL, 'XX000', 'boom', true);
 SELECT consecutive_failures, next_run - clock_timestamp() BETWEEN interval '8 seconds' AND interval '10 seconds' AS retry_in_10s
 FROM retention.jobs;
 UPDATE retention.jobs SET consecutive_failures = 30;
-SELECT status FROM retention.job_record_failure(:fake_run, 'boom', 'XX000', true);
+SELECT retention.job_run_start(job_id, 'schedule') AS fake_run FROM retention.jobs \gset
+SELECT status FROM retention.job_run_finish(:fake_run, NULL, 'XX000', 'boom', true);
 SELECT consecutive_failures, next_run - clock_timestamp() BETWEEN interval '59 minutes' AND interval '60 minutes' AS retry_in_1h
 FROM retention.jobs;
+-- a finished run is finished once, and executed never again
+\set VERBOSITY sqlstate
+SELECT retention.job_run_finish(:fake_run, 1, NULL, NULL, true);
+SELECT retention.job_execute(:fake_run, true);
+\set VERBOSITY default
+SELECT retention.job_execute(:fake_run, true);
+-- the failure count saturates instead of overflowing
+UPDATE retention.jobs SET consecutive_failures = 2147483647;
+SELECT retention.job_run_start(job_id, 'schedule') AS fake_run FROM retention.jobs \gset
+SELECT status FROM retention.job_run_finish(:fake_run, NULL, 'XX000', 'boom', true);
+SELECT consecutive_failures FROM retention.jobs;
 UPDATE retention.jobs SET consecutive_failures = 0;
 
 -- a date column and no amount column

@@ -11,6 +11,7 @@
 #ifndef PG_RETENTION_COMPAT_H
 #define PG_RETENTION_COMPAT_H
 
+#include "utils/acl.h"
 #include "utils/datetime.h"
 #include "utils/rangetypes.h"
 
@@ -46,6 +47,16 @@ CompatDecodeTimezoneAbbrev(char *lowtoken, int *offset, pg_tz **tz)
 #else
 #define CompatMakeRange(typcache, lower, upper, empty) \
 	make_range((typcache), (lower), (upper), (empty))
+#endif
+
+/*
+ * May member become role with SET ROLE? PostgreSQL 16 made that a grant option of its own
+ * (GRANT ... WITH SET); before, every member could. Superusers may become any role.
+ */
+#if PG_VERSION_NUM >= 160000
+#define CompatMemberCanSetRole(member, role) member_can_set_role((member), (role))
+#else
+#define CompatMemberCanSetRole(member, role) is_member_of_role((member), (role))
 #endif
 
 #endif							/* PG_RETENTION_COMPAT_H */

@@ -37,6 +37,7 @@
 #include "access/tableam.h"
 #include "access/transam.h"
 #include "access/visibilitymap.h"
+#include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
@@ -58,7 +59,7 @@
 typedef struct XminCache
 {
 	uint64		next;			/* next 64-bit transaction id when the query started */
-	Oid			checked_rel;	/* last relation found to be a heap table */
+	Oid			checked_rel;	/* last relation found readable and a heap table */
 } XminCache;
 
 /*
@@ -80,19 +81,63 @@ WidenXid(TransactionId xid, uint64 next)
 }
 
 /*
+ * May the current user read the rows of relid as they are? With SELECT on it
+ * and no row level security in force, or the same on a partitioned table it
+ * belongs to (through which the rows are read).
+ */
+static bool
+MayReadAllRows(Oid relid)
+{
+	List	   *rels = list_make1_oid(relid);
+	ListCell   *lc;
+
+	if (get_rel_relispartition(relid))
+		rels = list_concat(rels, get_partition_ancestors(relid));
+	foreach(lc, rels)
+	{
+		Oid			rel = lfirst_oid(lc);
+
+		if (pg_class_aclcheck(rel, GetUserId(), ACL_SELECT) == ACLCHECK_OK &&
+			check_enable_rls(rel, InvalidOid, true) != RLS_ENABLED)
+			return true;
+	}
+	return false;
+}
+
+/*
  * Is the tuple at tid in relation relid frozen? The relation must be a heap
- * table, already locked by the calling scan.
+ * table whose rows the current user may read (MayReadAllRows): the answer
+ * tells about the tuple header.
  */
 static bool
 TupleIsFrozen(Oid relid, ItemPointer tid, TransactionId xmin, XminCache *cache)
 {
-	Relation	rel = table_open(relid, NoLock);
+	Relation	rel;
 	Buffer		buf;
 	Page		page;
 	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
 	ItemId		item;
 	bool		frozen = false;
 
+	if (cache->checked_rel != relid)
+	{
+		char	   *relname = get_rel_name(relid);
+
+		if (relname == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("relation with OID %u does not exist", relid)));
+		if (!MayReadAllRows(relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied for table %s", relname),
+					 errdetail("xmin_is_new reads tuple headers: it needs SELECT on the table, without row level security in force.")));
+	}
+	rel = try_relation_open(relid, AccessShareLock);
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
 	if (cache->checked_rel != relid)
 	{
 		if (rel->rd_rel->relkind != RELKIND_RELATION ||
@@ -119,7 +164,7 @@ TupleIsFrozen(Oid relid, ItemPointer tid, TransactionId xmin, XminCache *cache)
 		}
 	}
 	UnlockReleaseBuffer(buf);
-	table_close(rel, NoLock);
+	relation_close(rel, AccessShareLock);
 	return frozen;
 }
 
@@ -129,7 +174,9 @@ PG_FUNCTION_INFO_V1(xmin_is_new);
  * xmin_is_new(tableoid oid, ctid tid, xmin xid, since xid8, upto xid8):
  * is the row's inserting transaction in [since, upto)? Frozen rows count as
  * transaction 0, so they are new only for since = 0 (a full rebuild).
- * Called in the WHERE clause of the scan of the source table.
+ * Called in the WHERE clause of the scan of the source table. Where it must
+ * look at the tuple, it needs SELECT on the table (or a partitioned table
+ * above it) without row level security in force, and locks it.
  */
 Datum
 xmin_is_new(PG_FUNCTION_ARGS)

@@ -10,10 +10,16 @@
  * SQL functions (retention.job_execute and the refresh functions it calls).
  * Each run takes two transactions: the first claims the job (sets its next
  * run time and records a 'running' run, so monitoring sees it), the second
- * runs it as the job's owner and records the outcome. An error that escapes
- * the second (a cancel, a timeout) is recorded in a third. Runs that a crash
- * left 'running' are marked failed when the worker starts. docs/jobs.md has
- * the states and the crash analysis.
+ * runs it -- job_execute runs the job's code as its owner in a
+ * security-restricted operation with its own GUC nest level (src/run_as.c),
+ * so nothing a job does outlives it -- and records the outcome. An error
+ * that escapes the second (a cancel, a timeout) is recorded in a third. Runs
+ * that a crash left 'running' are marked failed when the worker starts.
+ * docs/jobs.md has the states and the crash analysis.
+ *
+ * The worker's own queries run with settings fixed at start-up (below), so
+ * that database or role defaults (a statement_timeout, read-only
+ * transactions) cannot stop it.
  *
  *-------------------------------------------------------------------------
  */
@@ -21,7 +27,6 @@
 
 #include "access/xact.h"
 #include "access/xlog.h"
-#include "catalog/pg_authid.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -36,7 +41,6 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
-#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
@@ -52,11 +56,59 @@ static int	RetentionNaptime = 10;	/* retention.naptime: seconds between polls */
 /* seconds before the postmaster restarts a scheduler that exited with an error */
 #define SCHEDULER_RESTART_SECONDS 5
 
+/* first wait after a failed claim, in milliseconds; it doubles up to retention.naptime */
+#define CLAIM_RETRY_MS 1000
+
+/*
+ * Settings the scheduler's transactions run with, whatever ALTER DATABASE or
+ * ALTER ROLE says: nothing may time them out, make them read-only or change
+ * how the extension's SQL is read. (A job's own settings are confined to its
+ * run by job_execute.) Settings unknown to this server version are skipped.
+ */
+static const char *const SchedulerSettings[][2] = {
+	{"search_path", "pg_catalog, pg_temp"},
+	{"statement_timeout", "0"},
+	{"lock_timeout", "0"},
+	{"idle_in_transaction_session_timeout", "0"},
+	{"transaction_timeout", "0"},
+	{"default_transaction_read_only", "off"},
+	{"default_transaction_isolation", "read committed"},
+	{"default_transaction_deferrable", "off"},
+	{"session_replication_role", "origin"},
+	{"row_security", "on"},
+	{"exit_on_error", "off"},
+	{"standard_conforming_strings", "on"},
+	{"check_function_bodies", "on"},
+	{"plpgsql.extra_errors", "none"},
+	{"plpgsql.extra_warnings", "none"},
+};
+
+/* consecutive failed claims (drives the back-off between them) */
+static int	ClaimFailures = 0;
+
 /* memory that lives across the scheduler's transactions, reset every poll */
 static MemoryContext SchedulerContext = NULL;
 
 /* true once the runs orphaned by an earlier crash have been marked failed */
 static bool StartupDone = false;
+
+/*
+ * Fix the settings of SchedulerSettings for the scheduler's whole life, as
+ * defaults (PGC_S_OVERRIDE: RESET goes back to them).
+ */
+static void
+FixSchedulerSettings(void)
+{
+	for (size_t i = 0; i < lengthof(SchedulerSettings); i++)
+	{
+		const char *name = SchedulerSettings[i][0];
+
+		/* placeholders of a library not loaded yet are taken over when it loads */
+		if (GetConfigOption(name, true, false) == NULL && strchr(name, '.') == NULL)
+			continue;
+		SetConfigOption(name, SchedulerSettings[i][1], PGC_SUSET, PGC_S_OVERRIDE);
+	}
+}
 
 /*
  * Define the settings and, when preloaded, register the scheduler.
@@ -190,7 +242,7 @@ RecordEscapedFailure(int64 run_id, ErrorData *edata)
 		args[1] = CStringGetTextDatum(edata->message ? edata->message : "unknown error");
 		args[2] = CStringGetTextDatum(unpack_sql_state(edata->sqlerrcode));
 		args[3] = BoolGetDatum(true);
-		SPI_execute_with_args("SELECT FROM retention.job_record_failure($1, $2, $3, $4)",
+		SPI_execute_with_args("SELECT FROM retention.job_run_finish($1, NULL, $3, $2, $4)",
 							  4, types, args, NULL, false, 0);
 		EndStep();
 	}
@@ -205,15 +257,21 @@ RecordEscapedFailure(int64 run_id, ErrorData *edata)
 	PG_END_TRY();
 }
 
+/* what RunOneJob did */
+typedef enum ClaimResult
+{
+	CLAIM_NONE,					/* no job was due */
+	CLAIM_RAN,					/* a job ran, successfully or not */
+	CLAIM_FAILED				/* the claim itself failed */
+} ClaimResult;
+
 /*
- * Claim the next due job and run it. Returns false when no job was due (or
- * the claim failed), true when one ran (successfully or not).
+ * Claim the next due job and run it.
  */
-static bool
+static ClaimResult
 RunOneJob(void)
 {
 	volatile int64 run_id = 0;
-	volatile Oid owner = InvalidOid;
 	char	   *volatile job_name = NULL;
 	volatile bool claimed = false;
 
@@ -221,7 +279,7 @@ RunOneJob(void)
 	PG_TRY();
 	{
 		BeginStep("pg_retention: looking for due jobs");
-		if (SPI_execute("SELECT run_id, owner, job_name FROM retention.scheduler_claim() WHERE run_id IS NOT NULL",
+		if (SPI_execute("SELECT run_id, job_name FROM retention.scheduler_claim() WHERE run_id IS NOT NULL",
 						false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not claim a pg_retention job");
 		if (SPI_processed == 1)
@@ -230,8 +288,7 @@ RunOneJob(void)
 			MemoryContext old = MemoryContextSwitchTo(SchedulerContext);
 
 			run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-			owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-			job_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+			job_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 			MemoryContextSwitchTo(old);
 			claimed = true;
 		}
@@ -242,37 +299,29 @@ RunOneJob(void)
 		ErrorData  *edata = AbortStep();
 
 		ereport(LOG, (errmsg("pg_retention scheduler could not claim a job: %s", edata->message)));
-		return false;
+		return CLAIM_FAILED;
 	}
 	PG_END_TRY();
 	if (!claimed)
-		return false;
+		return CLAIM_NONE;
 
-	/* transaction 2: run as the owner; job_execute records success or a caught error */
+	/*
+	 * transaction 2: job_execute runs the job as its owner, restricted, and
+	 * records success or a caught error
+	 */
 	PG_TRY();
 	{
-		Oid			save_userid;
-		int			save_sec_context;
 		Datum		arg = Int64GetDatum(run_id);
 		Oid			argtype = INT8OID;
 
 		BeginStep(psprintf("pg_retention: running job %s (run " INT64_FORMAT ")", job_name, run_id));
-		if (!SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(owner)))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("the role that owns job \"%s\" no longer exists", job_name),
-					 errhint("Drop the job with retention.drop_job as a superuser.")));
-		GetUserIdAndSecContext(&save_userid, &save_sec_context);
-		SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 		if (SPI_execute_with_args("SELECT FROM retention.job_execute($1, true)",
 								  1, &argtype, &arg, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not run pg_retention job \"%s\"", job_name);
-		SetUserIdAndSecContext(save_userid, save_sec_context);
 		EndStep();
 	}
 	PG_CATCH();
 	{
-		/* the abort also restores the user id */
 		ErrorData  *edata = AbortStep();
 
 		ereport(LOG,
@@ -280,7 +329,7 @@ RunOneJob(void)
 		RecordEscapedFailure(run_id, edata);
 	}
 	PG_END_TRY();
-	return true;
+	return CLAIM_RAN;
 }
 
 /*
@@ -316,8 +365,19 @@ SchedulerPoll(void)
 	if (!ok)
 		return sleep_ms;
 
-	while (RetentionEnabled && RunOneJob())
+	while (RetentionEnabled)
 	{
+		ClaimResult claim = RunOneJob();
+
+		if (claim == CLAIM_FAILED)
+		{
+			/* back off (1 s, doubling up to the naptime) instead of retrying at once */
+			ClaimFailures = Min(ClaimFailures + 1, 30);
+			return Min(sleep_ms, (long) CLAIM_RETRY_MS << Min(ClaimFailures - 1, 20));
+		}
+		ClaimFailures = 0;
+		if (claim == CLAIM_NONE)
+			break;
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
 		{
@@ -367,6 +427,7 @@ RetentionSchedulerMain(Datum arg)
 	BackgroundWorkerUnblockSignals();
 
 	BackgroundWorkerInitializeConnection(RetentionDatabase, NULL, 0);
+	FixSchedulerSettings();
 	pgstat_report_appname("pg_retention scheduler");
 	SchedulerContext = AllocSetContextCreate(TopMemoryContext, "pg_retention scheduler",
 											 ALLOCSET_DEFAULT_SIZES);
