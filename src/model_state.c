@@ -310,6 +310,12 @@ CheckPattern(FitLayout layout, const double *v, double weight)
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							 errmsg("recency and the number of periods must be whole numbers, with at least one period"),
 							 errdetail("Recency is %g and the number of periods is %g.", v[1], v[2])));
+				/* the likelihood loops over the periods with an int counter, as the aggregate's int arguments allow */
+				if (v[2] > PG_INT32_MAX)
+					ereport(ERROR,
+							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+							 errmsg("the number of periods is out of range"),
+							 errdetail("The number of periods given was %g; at most 2147483647 are supported.", v[2])));
 				if (v[0] > v[1])
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
