@@ -310,7 +310,7 @@ CheckPattern(FitLayout layout, const double *v, double weight)
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							 errmsg("recency and the number of periods must be whole numbers, with at least one period"),
 							 errdetail("Recency is %g and the number of periods is %g.", v[1], v[2])));
-				/* the likelihood loops over the periods with an int counter, as the aggregate's int arguments allow */
+				/* no more than the aggregate's int arguments can give: the likelihood has a term per period */
 				if (v[2] > PG_INT32_MAX)
 					ereport(ERROR,
 							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
