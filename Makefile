@@ -26,6 +26,10 @@ include $(PGXS)
 
 all: $(EXTENSION)--$(EXTVERSION).sql
 
+# PGXS tracks no header dependencies here: rebuild every object when a header changes (a
+# struct's layout shared between files must not differ between stale and fresh objects).
+$(OBJS): $(wildcard src/*.h)
+
 # Always reassembled (cheap), so a checkout whose file times say otherwise cannot install
 # a stale script; CI then checks that the committed copy matches.
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) FORCE

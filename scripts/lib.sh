@@ -66,6 +66,33 @@ private_install() {
 	PGBIN="$dest$PGBIN_SYS"
 }
 
+# Build the extension with UBSan from a copy of the tree under build/ubsan (so the normal
+# build's objects stay as they are) and install it into a private PostgreSQL of its own,
+# build/install-ubsan; sets PGBIN to it. Signed overflow and out-of-range float-to-integer
+# casts then abort the backend with a report: -fno-wrapv comes after PGXS's -fwrapv (PG_CFLAGS
+# is appended to CFLAGS), so signed overflow is undefined again and instrumented.
+ubsan_install() {
+	local copy="$BUILD/ubsan/tree" dest="$BUILD/install-ubsan"
+	local san="-fsanitize=signed-integer-overflow,float-cast-overflow -fno-sanitize-recover=all"
+	local flags="-Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers"
+	[ "${WERROR:-0}" = 1 ] && flags="$flags -Werror"
+	say "building with UBSan (-fno-wrapv) into build/install-ubsan"
+	rm -rf "$copy" && mkdir -p "$copy"
+	cp -r "$ROOT/Makefile" "$ROOT"/*.control "$ROOT"/pg_retention--*.sql "$ROOT/src" "$copy/"
+	find "$copy/src" \( -name '*.o' -o -name '*.bc' -o -name '*.so' \) -delete
+	# with_llvm=no: no bitcode, so JIT cannot inline uninstrumented copies of our functions
+	make -C "$copy" -s PG_CONFIG=$PGBIN_SYS/pg_config PG_CFLAGS="$flags $san -fno-wrapv" \
+		PG_LDFLAGS="$san" with_llvm=no >/dev/null
+	if [ ! -x "$dest$PGBIN_SYS/postgres" ]; then
+		mkdir -p "$dest/usr/lib/postgresql" "$dest/usr/share/postgresql"
+		cp -a /usr/lib/postgresql/$PG_MAJOR "$dest/usr/lib/postgresql/"
+		cp -a /usr/share/postgresql/$PG_MAJOR "$dest/usr/share/postgresql/"
+	fi
+	make -C "$copy" -s PG_CONFIG=$PGBIN_SYS/pg_config DESTDIR="$dest" install >/dev/null
+	chmod a+rx "$BUILD" && chmod -R a+rX "$dest"
+	PGBIN="$dest$PGBIN_SYS"
+}
+
 # Start a throwaway cluster in build/$1 (a fresh data directory each time) on a private
 # socket directory and port ($PGR_PORT, default 55432). Sets PGHOST, PGPORT, PGUSER.
 start_cluster() {

@@ -2,13 +2,14 @@
 # Runs every pg_retention test suite: builds the extension, installs it into a private copy
 # of PostgreSQL under build/, starts a throwaway cluster and runs pg_regress, the isolation
 # specs and the TAP tests against it. Stops the cluster afterwards; exits non-zero on any
-# failure. Usage: scripts/test.sh [regress|isolation|tap|fuzz ...]   (default: all suites)
+# failure; "ubsan" runs pg_regress once more on a UBSan build (see ubsan_install in lib.sh).
+# Usage: scripts/test.sh [regress|isolation|tap|fuzz|ubsan ...]   (default: all suites)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(regress isolation tap fuzz)
+[ ${#suites[@]} -eq 0 ] && suites=(regress isolation tap fuzz ubsan)
 want() { [[ " ${suites[*]} " == *" $1 "* ]]; }
 
 if want fuzz; then need_packages clang; else need_packages; fi
@@ -61,6 +62,26 @@ if want tap && [ -n "$(ls test/t/*.pl 2>/dev/null)" ]; then
 fi
 
 stop_cluster
+
+if want ubsan; then
+	# The regression suite on a build where a signed overflow or an out-of-range float cast
+	# ends the backend (a failed test) with a "runtime error:" report on its stderr, which
+	# the server log keeps; any report fails the suite. (UBSAN_OPTIONS cannot help: the
+	# runtime reads it from /proc/self/environ, which a backend has overwritten with its
+	# process title by then.)
+	ubsan_install
+	start_cluster ubsan-cluster
+	say "pg_regress (UBSan build)"
+	mk regresscheck 2>&1 | tee "$BUILD/ubsan.log" || status=1
+	count "$BUILD/ubsan.log"
+	[ -f regression.diffs ] && head -n 200 regression.diffs
+	stop_cluster
+	if grep -q 'runtime error:' "$CLUSTER/server.log"; then
+		grep 'runtime error:' "$CLUSTER/server.log"
+		say "UBSan reported undefined behaviour (see build/ubsan-cluster/server.log)"
+		failed=$((failed + 1)); status=1
+	fi
+fi
 
 if want fuzz; then
 	# a short smoke run of the libFuzzer harness keeps it building and finds shallow bugs;

@@ -52,6 +52,9 @@ SELECT '2024-01|1|0:1,10,1,0,0,0,0,0,0,0,1,10'::revenue_state;
 SELECT '2024-01|1|0:2,10,1,10,0,0,0,0,0,0,1,10'::revenue_state;
 SELECT '2024-01|1|0:1,10,0,0,0,0,0,0,1,10,1,10'::revenue_state;
 SELECT '2024-01|2|0:1,10,1,10,0,0,0,0,0,0,0,0;1:1,10,0,0,1,5,0,0,0,0,1,10'::revenue_state;
+-- contraction beyond the MRR of the customers who stayed (the MRR still adds up: retained
+-- MRR would be negative)
+SELECT '2024-01|2|0:1,10,1,10,0,0,0,0,0,0,0,0;1:2,5,1,10,0,0,1,15,0,0,0,0'::revenue_state;
 
 -- errors users can meet
 -- negative MRR (refunds must be netted first)

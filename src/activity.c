@@ -829,6 +829,8 @@ ActivitySplice(ActivityData *a, const ActivityEntry *add, bool in_place)
 /*
  * Transition function of activity_agg(period [, amount]): add one order. Not
  * strict, so that NULL periods and amounts are reported instead of skipped.
+ * Called directly (outside an aggregate) it returns a new activity and leaves
+ * its argument alone, as the other transition functions over real types do.
  */
 Datum
 activity_agg_trans(PG_FUNCTION_ARGS)
@@ -841,9 +843,8 @@ activity_agg_trans(PG_FUNCTION_ARGS)
 	ActivityData *state;
 	ActivityEntry *e;
 	int			n;
+	bool		inagg = AggCheckCallContext(fcinfo, NULL) != 0;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
-		elog(ERROR, "activity_agg_trans called in non-aggregate context");
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -870,13 +871,14 @@ activity_agg_trans(PG_FUNCTION_ARGS)
 
 	/*
 	 * A period at or after the first one (the common case) is spliced in
-	 * without decoding; in place when the size stays (the state is then our
-	 * own copy in the aggregate context). The result otherwise lives in the
-	 * per-call context and the executor copies it to the aggregate context.
+	 * without decoding; in place when the size stays and the state is our own
+	 * copy in the aggregate context (inside an aggregate, not detoasted). The
+	 * result otherwise lives in the per-call context, and inside an aggregate
+	 * the executor copies it to the aggregate context.
 	 */
 	if (add.ordinal >= state->first)
 		PG_RETURN_POINTER(ActivitySplice(state, &add,
-										 (Pointer) state == DatumGetPointer(PG_GETARG_DATUM(0))));
+										 inagg && (Pointer) state == DatumGetPointer(PG_GETARG_DATUM(0))));
 
 	e = ActivityDecode(state, buf, ACTIVITY_STACK_ENTRIES);
 	if (state->nactive >= ACTIVITY_STACK_ENTRIES)
@@ -1041,7 +1043,11 @@ ActivityTotals(FunctionCallInfo fcinfo, int64 *orders, int64 *revenue)
 	*revenue = 0;
 	for (i = 0; i < a->nactive; i++)
 	{
-		*orders += e[i].orders;
+		/* at most ACTIVITY_MAX_SPAN int32 counts: cannot overflow, checked all the same */
+		if (pg_add_s64_overflow(*orders, e[i].orders, orders))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("order count out of range in customer_activity")));
 		*revenue = AddScaled(*revenue, e[i].revenue);
 	}
 }

@@ -19,6 +19,12 @@
 #define CLV_MAX_COLS 3
 
 /*
+ * Largest weight of one pattern of a fitting state: 2^53 - 1, the largest whole number
+ * up to which every whole number is exact in a double (the weights are stored as doubles).
+ */
+#define FIT_MAX_WEIGHT INT64CONST(9007199254740991)
+
+/*
  * What the rows of a fitting state hold. Models that read the same data share a layout,
  * so one state can be fitted by several of them.
  */
@@ -63,6 +69,7 @@ typedef struct FitData
 	int			npatterns;		/* number of rows */
 	int			ncols;			/* values per row, weight excluded */
 	double		total_weight;	/* sum of the weights (customers) */
+	int64		customers;		/* the same sum, exact */
 	double		max_value[CLV_MAX_COLS];	/* largest value of each column */
 
 	/*

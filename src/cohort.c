@@ -49,10 +49,10 @@ CohortAdd(TriState *t, const ActivityEntry *e, int n)
 	{
 		int64	   *cell = TRI_CELL(t, c, e[i].ordinal - e[0].ordinal);
 
-		cell[0]++;
+		TriIncrement(&cell[0], TRI_COHORT);
 		cell[2] = AddScaled(cell[2], e[i].revenue);
 	}
-	TRI_CELL(t, c, e[n - 1].ordinal - e[0].ordinal)[1]++;
+	TriIncrement(&TRI_CELL(t, c, e[n - 1].ordinal - e[0].ordinal)[1], TRI_COHORT);
 }
 
 PG_FUNCTION_INFO_V1(cohort_combine);

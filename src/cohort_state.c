@@ -86,6 +86,40 @@ TriCheckKind(TriState *t, int kind)
 }
 
 /*
+ * Report a counter, or a figure summed from counters, that does not fit in an
+ * int64 (SQLSTATE 22003): sums of counters are always checked, never wrap.
+ */
+void
+TriOutOfRange(int kind)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("%s counter out of range", TriTypeName(kind)),
+			 errdetail("The customers of a state, and every figure read out of it, are held up to 9223372036854775807.")));
+}
+
+/*
+ * Error out (22003) unless the customers of a retention state add up to at
+ * most PG_INT64_MAX. Every figure the retention accessors compute counts
+ * distinct customers (customers at a period's end come each from their last
+ * active period up to it, and the state's rows conserve customers), so it is
+ * at most that total: a state that passes can be read without overflow. A
+ * cohort state needs no such check: its accessors never add across cohorts.
+ */
+void
+TriCheckTotal(const TriState *t)
+{
+	int64		total = 0;
+	int			r;
+
+	if (t->kind != TRI_RETENTION)
+		return;
+	for (r = 0; r < t->nperiods; r++)
+		if (pg_add_s64_overflow(total, TRI_CELL(t, r, 0)[1], &total))
+			TriOutOfRange(t->kind);
+}
+
+/*
  * Add src's cells into dst (which covers src's range), erroring on overflow.
  */
 static void
@@ -104,9 +138,7 @@ TriAddInto(TriState *dst, const TriState *src)
 		CHECK_FOR_INTERRUPTS();
 		for (i = 0; i < (src->nperiods - r) * ncols; i++)
 			if (from[i] != 0 && pg_add_s64_overflow(to[i], from[i], &to[i]))
-				ereport(ERROR,
-						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-						 errmsg("%s counter out of range", TriTypeName(dst->kind))));
+				TriOutOfRange(dst->kind);
 	}
 }
 
@@ -235,6 +267,13 @@ TriAggTrans(FunctionCallInfo fcinfo, int kind, const char *what)
 		CohortAdd(t, e, a.nactive);
 	else
 		RetentionAdd(t, e, a.nactive);
+
+	/*
+	 * An aggregate's state starts empty and gains one customer per row, so its
+	 * total cannot overflow; a state passed in by a direct call may be near it.
+	 */
+	if (!AggCheckCallContext(fcinfo, NULL))
+		TriCheckTotal(t);
 	PG_RETURN_POINTER(t);
 }
 
@@ -250,11 +289,12 @@ TriCombine(FunctionCallInfo fcinfo, int kind, const char *what)
 	TriCheckKind(b, kind);
 	a = TriForUpdate(fcinfo, 0, kind, b->unit, b->base, b->base + b->nperiods - 1, what);
 	TriAddInto(a, b);
+	TriCheckTotal(a);
 	return a;
 }
 
 /*
- * Report an inconsistent state read from outside.
+ * Report an inconsistent state read from text input.
  */
 static void
 TriBad(int kind, const char *detail)
@@ -266,21 +306,35 @@ TriBad(int kind, const char *detail)
 }
 
 /*
- * Check the invariants that hold for every state an aggregate can produce,
- * so that corrupted input is rejected rather than reported as numbers.
+ * Report malformed or inconsistent binary input.
  */
 static void
-TriValidate(TriState *t)
+TriBadBinary(int kind, const char *detail)
 {
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid external %s value", TriTypeName(kind)),
+			 errdetail("%s", detail)));
+}
+
+/*
+ * Check the invariants that hold for every state an aggregate can produce,
+ * so that corrupted input is rejected rather than reported as numbers: no
+ * negative counter, at least one customer, each row consistent, and (22003)
+ * no sum the accessors compute out of range. binary selects the SQLSTATE of
+ * an inconsistency (22P03 rather than 22P02).
+ */
+static void
+TriValidate(TriState *t, bool binary)
+{
+	void		(*bad) (int kind, const char *detail) = binary ? TriBadBinary : TriBad;
 	int			n = t->nperiods;
+	bool		any = false;
 	int			r,
 				s;
 
 	for (r = 0; r < n; r++)
 	{
-		int64		sum0 = 0,
-					sum1 = 0;
-
 		CHECK_FOR_INTERRUPTS();
 		for (s = 0; s < n - r; s++)
 		{
@@ -288,40 +342,57 @@ TriValidate(TriState *t)
 			int			i;
 
 			for (i = 0; i < TRI_NCOLS(t->kind); i++)
+			{
 				if (c[i] < 0)
-					TriBad(t->kind, "Counters must not be negative.");
-			sum0 += c[0];
-			sum1 += c[1];
+					bad(t->kind, "Counters must not be negative.");
+				any |= c[i] != 0;
+			}
 		}
 		if (t->kind == TRI_COHORT)
 		{
 			int64		size = TRI_CELL(t, r, 0)[0];
+			int64		rest = size;	/* customers without a last age so far */
 			int64		later = size;	/* customers whose last age is >= s */
 
-			if (sum1 != size)
-				TriBad(t->kind, "Every customer of a cohort has one last active age.");
+			/* the last-age counts add up to the size (counted down: no sum to overflow) */
+			for (s = 0; s < n - r; s++)
+			{
+				if (TRI_CELL(t, r, s)[1] > rest)
+					break;
+				rest -= TRI_CELL(t, r, s)[1];
+			}
+			if (s < n - r || rest != 0)
+				bad(t->kind, "Every customer of a cohort has one last active age.");
 			for (s = 0; s < n - r; s++)
 			{
 				int64	   *c = TRI_CELL(t, r, s);
 
 				if (c[0] > later || c[1] > c[0] || (c[0] == 0 && c[2] != 0))
-					TriBad(t->kind, "Active customers exceed the customers still to come back.");
+					bad(t->kind, "Active customers exceed the customers still to come back.");
 				later -= c[1];
 			}
 		}
 		else
 		{
+			int64		active = 0;
 			int64		arriving = TRI_CELL(t, r, 0)[1];
 
+			for (s = 0; s < n - r; s++)
+				if (pg_add_s64_overflow(active, TRI_CELL(t, r, s)[0], &active))
+					TriOutOfRange(t->kind);
 			for (s = 1; s < n - r; s++)
 				if (TRI_CELL(t, r, s)[1] != 0)
-					TriBad(t->kind, "New-customer counts belong to gap 0 only.");
+					bad(t->kind, "New-customer counts belong to gap 0 only.");
 			for (s = 1; s <= r; s++)
-				arriving += TRI_CELL(t, r - s, s)[0];
-			if (arriving != sum0)
-				TriBad(t->kind, "Customers active in a period must be new or come from an earlier period.");
+				if (pg_add_s64_overflow(arriving, TRI_CELL(t, r - s, s)[0], &arriving))
+					TriOutOfRange(t->kind);
+			if (arriving != active)
+				bad(t->kind, "Customers active in a period must be new or come from an earlier period.");
 		}
 	}
+	if (!any)
+		bad(t->kind, "A state holds at least one customer (the aggregates return NULL for none).");
+	TriCheckTotal(t);
 }
 
 /*
@@ -348,8 +419,9 @@ TriIn(const char *input, int kind)
 	n = ParseCount(&s, typname, input);
 	if (n < 1)
 		TriBad(kind, "A state covers at least one period.");
-	(void) PeriodFromOrdinal(PERIOD_GET_UNIT(base), PERIOD_GET_ORDINAL(base) + n - 1);
+	/* TriAlloc limits n, so that the last period's ordinal is computed without overflow */
 	t = TriAlloc(kind, PERIOD_GET_UNIT(base), PERIOD_GET_ORDINAL(base), n);
+	(void) PeriodFromOrdinal(PERIOD_GET_UNIT(base), PERIOD_GET_ORDINAL(base) + n - 1);
 	ExpectChar(&s, '|', typname, input);
 	while (*s != '\0')
 	{
@@ -380,7 +452,7 @@ TriIn(const char *input, int kind)
 				: ParseCount(&s, typname, input);
 		}
 	}
-	TriValidate(t);
+	TriValidate(t, false);
 	PG_RETURN_POINTER(t);
 }
 
@@ -462,18 +534,6 @@ TriSend(TriState *t)
 }
 
 /*
- * Report malformed binary input.
- */
-static void
-TriBadBinary(int kind, const char *detail)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("invalid external %s value", TriTypeName(kind)),
-			 errdetail("%s", detail)));
-}
-
-/*
  * Binary input (see TriSend), validated like text input.
  */
 static TriState *
@@ -513,7 +573,7 @@ TriRecv(StringInfo in, int kind)
 		for (i = 0; i < TRI_NCOLS(kind); i++)
 			c[i] = pq_getmsgint64(in);
 	}
-	TriValidate(t);
+	TriValidate(t, true);
 	return t;
 }
 

@@ -21,6 +21,7 @@
 #ifndef PG_RETENTION_COHORT_STATE_H
 #define PG_RETENTION_COHORT_STATE_H
 
+#include "common/int.h"
 #include "fmgr.h"
 
 #include "activity.h"
@@ -61,6 +62,16 @@ extern TriState *TriForUpdate(FunctionCallInfo fcinfo, int argno, int kind, Peri
 extern Datum TriAggTrans(FunctionCallInfo fcinfo, int kind, const char *what);
 extern TriState *TriCombine(FunctionCallInfo fcinfo, int kind, const char *what);
 extern void TriCheckKind(TriState *t, int kind);
+extern void TriOutOfRange(int kind) pg_attribute_noreturn();
+extern void TriCheckTotal(const TriState *t);
+
+/* add one to counter *c of a state of this kind (a per-customer increment), checked */
+static inline void
+TriIncrement(int64 *c, int kind)
+{
+	if (unlikely(pg_add_s64_overflow(*c, 1, c)))
+		TriOutOfRange(kind);
+}
 
 /* cohort.c, retention.c: add one customer's sorted active periods to a state covering them */
 extern void CohortAdd(TriState *t, const ActivityEntry *e, int n);

@@ -46,6 +46,7 @@ static int64 *
 HistData(ArrayType *a, int *n, const char *what)
 {
 	int64	   *v;
+	int64		width;
 	int			i;
 
 	if (ARR_NDIM(a) != 1 || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != INT8OID ||
@@ -54,7 +55,8 @@ HistData(ArrayType *a, int *n, const char *what)
 	/* no NULLs (checked above), so the data follow the fixed overhead */
 	v = (int64 *) ((char *) a + ARR_OVERHEAD_NONULLS(1));
 	*n = ARR_DIMS(a)[0];
-	if (v[0] > v[1] || v[1] - v[0] + 3 != *n || v[1] - v[0] > SCORE_MAX_SCALE)
+	if (v[0] > v[1] || pg_sub_s64_overflow(v[1], v[0], &width) ||
+		width > SCORE_MAX_SCALE || width + 3 != *n)
 		goto bad;
 	for (i = 2; i < *n; i++)
 		if (v[i] < 0)
@@ -122,7 +124,10 @@ HistTrans(FunctionCallInfo fcinfo, int32 lo, int32 hi, const char *what, const c
 				 errmsg("cannot mix scales in %s", what),
 				 errdetail("Scale " INT64_FORMAT " to " INT64_FORMAT " met scale %d to %d.", v[0], v[1], lo, hi),
 				 errhint("Aggregate answers given on one scale at a time.")));
-	v[2 + score - lo]++;
+	if (pg_add_s64_overflow(v[2 + score - lo], 1, &v[2 + score - lo]))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("score count out of range in %s", what)));
 	PG_RETURN_ARRAYTYPE_P(a);
 }
 

@@ -26,6 +26,7 @@
 
 #include "executor/executor.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 
 #include "clv.h"
@@ -246,9 +247,13 @@ BgbbLogL(const double *p, double x, double tx, double n)
 	double		ll;
 
 	ll = LogBeta(alpha + x, beta + n - x) - lab + LogBeta(gamma, delta + n) - lgd;
-	for (int i = 0; i < n - tx; i++)
+	/* n - tx can be up to 2^31 - 1 (checked at input): an int64 counter, and interruptible */
+	for (int64 i = 0; i < n - tx; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		ll = LogAddExp(ll, LogBeta(alpha + x, beta + tx - x + i) - lab
 					   + LogBeta(gamma + 1, delta + tx + i) - lgd);
+	}
 	return ll;
 }
 
@@ -733,7 +738,10 @@ bgnbd_prob_purchases(PG_FUNCTION_ARGS)
 	if (n > 0)
 	{
 		for (int j = 0; j < n; j++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			tail += exp(lgamma(r + j) - lgamma(r) - lgamma(j + 1.0) + lr + j * lq);
+		}
 		res += exp(LogBeta(a + 1, b + n - 1) - lab) * (1 - tail);
 	}
 	PG_RETURN_FLOAT8(Finite(res, bgnbd_spec.name));
@@ -814,8 +822,12 @@ bgbb_expected_purchases(PG_FUNCTION_ARGS)
 	if (fabs(gamma - 1) < 1e-8)
 	{
 		res = 0;
-		for (int i = 1; i <= m; i++)
+		/* m can be 2^31 - 1: an int64 counter (an int one would overflow past it), interruptible */
+		for (int64 i = 1; i <= m; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			res += exp(LogBeta(gamma, delta + n + i) - LogBeta(gamma, delta));
+		}
 	}
 	else
 		res = delta / (gamma - 1) * exp(lgamma(gamma + delta) - lgamma(1 + delta))

@@ -22,6 +22,7 @@
 
 #include <math.h>
 
+#include "common/int.h"
 #include "common/shortest_dec.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -141,6 +142,39 @@ RebuildSlots(FitState *st)
 }
 
 /*
+ * WeightOutOfRange: reports a pattern weight above FIT_MAX_WEIGHT (22003); detail says
+ * which.
+ */
+static void
+WeightOutOfRange(const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("weight out of range"),
+			 errdetail("%s", detail),
+			 errhint("Weights count customers; one pattern holds up to 9007199254740991 of them exactly.")));
+}
+
+/*
+ * FitStateCustomers: the sum of the weights of a state's patterns (its customers), exact;
+ * 22003 when it exceeds PG_INT64_MAX. Each weight is a whole number up to FIT_MAX_WEIGHT,
+ * so it converts to an int64 exactly.
+ */
+static int64
+FitStateCustomers(const FitState *st)
+{
+	int64		total = 0;
+
+	for (int i = 0; i < st->npatterns; i++)
+		if (pg_add_s64_overflow(total, (int64) FIT_ROW(st, i)[st->ncols], &total))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("fit_state customers out of range"),
+					 errdetail("The weights of a state add up to more than 9223372036854775807.")));
+	return total;
+}
+
+/*
  * AddPattern: adds weight to the pattern v (ncols values), appending it when new. Returns
  * st, or when st was full a larger copy in the current memory context. With check, a new
  * pattern is validated first (one already stored was valid, so only its weight is).
@@ -159,9 +193,15 @@ AddPattern(FitState *st, const double *v, double weight, bool check)
 	slot = FindSlot(st, key);
 	if (*slot != 0)
 	{
+		double	   *w = &FIT_ROW(st, *slot - 1)[ncols];
+		int64		sum;
+
 		if (check && !(weight > 0))
 			CheckPattern(st->layout, key, weight);
-		FIT_ROW(st, *slot - 1)[ncols] += weight;
+		/* both are whole numbers up to FIT_MAX_WEIGHT: their int64 sum is exact */
+		if (pg_add_s64_overflow((int64) *w, (int64) weight, &sum) || sum > FIT_MAX_WEIGHT)
+			WeightOutOfRange("The customers sharing a pattern add up to more than 9007199254740991.");
+		*w = (double) sum;
 		return st;
 	}
 	if (check)
@@ -235,6 +275,8 @@ CheckPattern(FitLayout layout, const double *v, double weight)
 				 errmsg("weight must be a positive whole number"),
 				 errdetail("The weight given was %g.", weight),
 				 errhint("Weights count the customers sharing a pattern; leave rows of weight zero out.")));
+	if (weight > (double) FIT_MAX_WEIGHT)
+		WeightOutOfRange(psprintf("The weight given was %.17g.", weight));
 	switch (layout)
 	{
 		case FIT_LAYOUT_RFT:
@@ -268,6 +310,12 @@ CheckPattern(FitLayout layout, const double *v, double weight)
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							 errmsg("recency and the number of periods must be whole numbers, with at least one period"),
 							 errdetail("Recency is %g and the number of periods is %g.", v[1], v[2])));
+				/* no more than the aggregate's int arguments can give: the likelihood has a term per period */
+				if (v[2] > PG_INT32_MAX)
+					ereport(ERROR,
+							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+							 errmsg("the number of periods is out of range"),
+							 errdetail("The number of periods given was %g; at most 2147483647 are supported.", v[2])));
 				if (v[0] > v[1])
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -324,7 +372,14 @@ FitStateAppend(FunctionCallInfo fcinfo, FitLayout layout, const double *values, 
 		if (PG_ARGISNULL(nvalues + 1))
 			skip = true;
 		else
-			weight = (double) PG_GETARG_INT64(nvalues + 1);
+		{
+			int64		w = PG_GETARG_INT64(nvalues + 1);
+
+			/* above 2^53 a double would round it: refuse rather than round */
+			if (w > FIT_MAX_WEIGHT)
+				WeightOutOfRange(psprintf("The weight given was " INT64_FORMAT ".", w));
+			weight = (double) w;
+		}
 	}
 
 	if (PG_ARGISNULL(0))
@@ -333,9 +388,13 @@ FitStateAppend(FunctionCallInfo fcinfo, FitLayout layout, const double *values, 
 		st = (FitState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
 	else
 		st = (FitState *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(0));
+	/* reachable by calling a transition function directly with a state of another layout */
 	if (st->layout != layout)
-		elog(ERROR, "fit_state of layout %d given to a transition of layout %d",
-			 st->layout, layout);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("cannot add \"%s\" data to a fit_state of layout \"%s\"",
+						layout_names[layout], layout_names[st->layout]),
+				 errhint("Each fitting aggregate's transition function takes states of its own layout.")));
 
 	if (skip)
 		PG_RETURN_POINTER(st);
@@ -472,6 +531,7 @@ fit_state_combine(PG_FUNCTION_ARGS)
 						layout_names[a->layout], layout_names[b->layout])));
 	for (int i = 0; i < b->npatterns; i++)
 		a = AddPattern(a, FIT_ROW(b, i), FIT_ROW(b, i)[b->ncols], false);
+	(void) FitStateCustomers(a);
 	PG_RETURN_POINTER(a);
 }
 
@@ -557,6 +617,7 @@ FitDataFromState(const FitState *st, FitData *data)
 	data->rows = st->rows;
 	data->npatterns = st->npatterns;
 	data->ncols = st->ncols;
+	data->customers = FitStateCustomers(st);
 	for (int i = 0; i < st->npatterns; i++)
 	{
 		const double *row = FIT_ROW(st, i);
@@ -632,6 +693,7 @@ fit_state_in(PG_FUNCTION_ARGS)
 		CheckPattern(layout, v, v[ncols]);
 		st = AddPattern(st, v, v[ncols], false);
 	}
+	(void) FitStateCustomers(st);
 	CompactFitState(st);
 	PG_RETURN_POINTER(st);
 }
@@ -711,6 +773,7 @@ fit_state_recv(PG_FUNCTION_ARGS)
 		CheckPattern(layout, row, row[layout_ncols[layout]]);
 		st = AddPattern(st, row, row[layout_ncols[layout]], false);
 	}
+	(void) FitStateCustomers(st);
 	CompactFitState(st);
 	PG_RETURN_POINTER(st);
 }
@@ -754,7 +817,7 @@ FitFinal(FunctionCallInfo fcinfo, const ModelSpec *spec)
 	values[a++] = BoolGetDatum(res.converged);
 	values[a++] = CStringGetTextDatum(res.status);
 	values[a++] = Int32GetDatum(res.iterations);
-	values[a++] = Int64GetDatum((int64) data.total_weight);
+	values[a++] = Int64GetDatum(data.customers);
 	values[a++] = Int32GetDatum(data.npatterns);
 	for (int i = 0; i < k; i++)
 	{

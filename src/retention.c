@@ -55,9 +55,10 @@ RetentionAdd(TriState *t, const ActivityEntry *e, int n)
 	int			i;
 
 	for (i = 0; i < n - 1; i++)
-		TRI_CELL(t, e[i].ordinal - t->base, e[i + 1].ordinal - e[i].ordinal)[0]++;
-	TRI_CELL(t, e[n - 1].ordinal - t->base, 0)[0]++;
-	TRI_CELL(t, e[0].ordinal - t->base, 0)[1]++;
+		TriIncrement(&TRI_CELL(t, e[i].ordinal - t->base, e[i + 1].ordinal - e[i].ordinal)[0],
+					 TRI_RETENTION);
+	TriIncrement(&TRI_CELL(t, e[n - 1].ordinal - t->base, 0)[0], TRI_RETENTION);
+	TriIncrement(&TRI_CELL(t, e[0].ordinal - t->base, 0)[1], TRI_RETENTION);
 }
 
 PG_FUNCTION_INFO_V1(retention_combine);
@@ -88,6 +89,18 @@ CheckInactivity(int32 k)
 }
 
 /*
+ * *acc += v, or *acc -= v when sub, erroring (22003) on overflow: a valid
+ * state's figures all fit (see TriCheckTotal), so this guards the arithmetic
+ * rather than being expected to fire.
+ */
+static inline void
+RetentionSum(int64 *acc, int64 v, bool sub)
+{
+	if (unlikely(sub ? pg_sub_s64_overflow(*acc, v, acc) : pg_add_s64_overflow(*acc, v, acc)))
+		TriOutOfRange(TRI_RETENTION);
+}
+
+/*
  * Fill one RetentionRow per covered period for inactivity window k.
  */
 RetentionRow *
@@ -111,7 +124,7 @@ RetentionRows(TriState *t, int32 k)
 		{
 			suffix[base + j] = acc;
 			if (j > 0)
-				acc += TRI_CELL(t, q, j)[0];
+				RetentionSum(&acc, TRI_CELL(t, q, j)[0], false);
 		}
 	}
 	for (i = 0; i < n; i++)
@@ -121,11 +134,14 @@ RetentionRows(TriState *t, int32 k)
 		row->period = PERIOD_MAKE(t->unit, t->base + i);
 		row->new_customers = TRI_CELL(t, i, 0)[1];
 		for (j = 0; j < k && j <= i; j++)
-			row->customers_end += suffix[TRI_ROW(t, i - j) + j];
+			RetentionSum(&row->customers_end, suffix[TRI_ROW(t, i - j) + j], false);
 		row->customers_start = i > 0 ? rows[i - 1].customers_end : 0;
 		row->lost = (i - k >= 0) ? suffix[TRI_ROW(t, i - k) + k] : 0;
-		row->retained = row->customers_start - row->lost;
-		row->reactivated = row->customers_end - row->new_customers - row->retained;
+		row->retained = row->customers_start;
+		RetentionSum(&row->retained, row->lost, true);
+		row->reactivated = row->customers_end;
+		RetentionSum(&row->reactivated, row->new_customers, true);
+		RetentionSum(&row->reactivated, row->retained, true);
 	}
 	return rows;
 }
@@ -184,9 +200,17 @@ retention_table(PG_FUNCTION_ARGS)
 			values[7] = RoundedRatio(r->customers_end - r->new_customers, r->customers_start, 100, 2);
 		else
 			nulls[7] = true;
-		if (conv == CONV_STRIPE && r->customers_start + r->new_customers > 0)
-			values[8] = RoundedRatio(r->lost, r->customers_start + r->new_customers, 100, 2);
-		else if (conv != CONV_STRIPE && r->customers_start > 0)
+		if (conv == CONV_STRIPE)
+		{
+			int64		den = r->customers_start;
+
+			RetentionSum(&den, r->new_customers, false);
+			if (den > 0)
+				values[8] = RoundedRatio(r->lost, den, 100, 2);
+			else
+				nulls[8] = true;
+		}
+		else if (r->customers_start > 0)
 			values[8] = RoundedRatio(r->lost, r->customers_start, 100, 2);
 		else
 			nulls[8] = true;

@@ -47,6 +47,16 @@ AddAmount(int64 *acc, int64 v)
 }
 
 /*
+ * Count one more customer in *n, erroring on overflow.
+ */
+static inline void
+AddCustomer(int64 *n)
+{
+	if (unlikely(pg_add_s64_overflow(*n, 1, n)))
+		SeriesOutOfRange(SERIES_REVENUE);
+}
+
+/*
  * Add one customer's periods (n >= 1, in time order) to revenue state t,
  * which covers their paying periods.
  */
@@ -66,30 +76,30 @@ RevenueAdd(SeriesState *t, const ActivityEntry *e, int n)
 		if (m <= 0)
 			continue;
 		c = SERIES_ROW(t, e[i].ordinal - t->base);
-		c[REV_ACTIVE]++;
+		AddCustomer(&c[REV_ACTIVE]);
 		AddAmount(&c[REV_MRR], m);
 		if (!paid_before)
 		{
-			c[REV_NEW_N]++;
+			AddCustomer(&c[REV_NEW_N]);
 			AddAmount(&c[REV_NEW_AMT], m);
 		}
 		else if (prev_ord != e[i].ordinal - 1)
 		{
 			int64	   *l = SERIES_ROW(t, prev_ord - t->base);
 
-			l[REV_LEAVE_N]++;
+			AddCustomer(&l[REV_LEAVE_N]);
 			AddAmount(&l[REV_LEAVE_AMT], prev_amt);
-			c[REV_REACT_N]++;
+			AddCustomer(&c[REV_REACT_N]);
 			AddAmount(&c[REV_REACT_AMT], m);
 		}
 		else if (m > prev_amt)
 		{
-			c[REV_EXP_N]++;
+			AddCustomer(&c[REV_EXP_N]);
 			AddAmount(&c[REV_EXP_AMT], m - prev_amt);
 		}
 		else if (m < prev_amt)
 		{
-			c[REV_CON_N]++;
+			AddCustomer(&c[REV_CON_N]);
 			AddAmount(&c[REV_CON_AMT], prev_amt - m);
 		}
 		paid_before = true;
@@ -100,7 +110,7 @@ RevenueAdd(SeriesState *t, const ActivityEntry *e, int n)
 	{
 		int64	   *l = SERIES_ROW(t, prev_ord - t->base);
 
-		l[REV_LEAVE_N]++;
+		AddCustomer(&l[REV_LEAVE_N]);
 		AddAmount(&l[REV_LEAVE_AMT], prev_amt);
 	}
 }
@@ -279,10 +289,14 @@ revenue_table(PG_FUNCTION_ARGS)
 
 		CHECK_FOR_INTERRUPTS();
 		memset(nulls, 0, sizeof(nulls));
-		retained = start_mrr - c[REV_CON_AMT] - churn_amt;
-		net_retained = retained + c[REV_EXP_AMT];
-		gained = c[REV_NEW_AMT] + c[REV_EXP_AMT] + c[REV_REACT_AMT];
-		lost = c[REV_CON_AMT] + churn_amt;
+		/* a valid state's figures fit (SeriesValidate); the arithmetic is checked all the same */
+		if (pg_sub_s64_overflow(start_mrr, churn_amt, &retained) ||
+			pg_sub_s64_overflow(retained, c[REV_CON_AMT], &retained) ||
+			pg_add_s64_overflow(retained, c[REV_EXP_AMT], &net_retained) ||
+			pg_add_s64_overflow(c[REV_NEW_AMT], c[REV_EXP_AMT], &gained) ||
+			pg_add_s64_overflow(gained, c[REV_REACT_AMT], &gained) ||
+			pg_add_s64_overflow(c[REV_CON_AMT], churn_amt, &lost))
+			SeriesOutOfRange(SERIES_REVENUE);
 		v[0] = CustomerPeriodGetDatum(PERIOD_MAKE(t->unit, t->base + i));
 		v[1] = ScaledToNumeric(start_mrr);
 		v[2] = ScaledToNumeric(c[REV_NEW_AMT]);

@@ -85,6 +85,8 @@ extern SeriesState *SeriesTrim(SeriesState *t);
 extern void SeriesCheckKind(const SeriesState *t, int kind);
 extern SeriesState *SeriesCombine(FunctionCallInfo fcinfo, int kind, const char *what);
 extern const char *SeriesTypeName(int kind);
+extern void SeriesOutOfRange(int kind) pg_attribute_noreturn();
+extern void SeriesCheckSums(const SeriesState *t);
 
 /* span.c: churn conventions of span_table and retention_table */
 #define CONV_STANDARD	0

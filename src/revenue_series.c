@@ -83,6 +83,45 @@ SeriesCheckKind(const SeriesState *t, int kind)
 }
 
 /*
+ * Report a counter, or a figure summed from counters, that does not fit in an
+ * int64 (SQLSTATE 22003): sums of counters are always checked, never wrap.
+ */
+void
+SeriesOutOfRange(int kind)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("%s counter out of range", SeriesTypeName(kind)),
+			 errdetail("Customer counts are held up to 9223372036854775807, amounts exactly up to 922337203685477.5807 currency units.")));
+}
+
+/*
+ * Error out (22003) unless the sums span_table computes across periods fit:
+ * the customers subscribed at each period's end (a running sum of
+ * SPAN_END_DELTA) and, with them, the period's new customers (the stripe
+ * denominator). A revenue state needs no such check: its accessor's figures
+ * are each bounded by a stored counter (see SeriesValidate).
+ */
+void
+SeriesCheckSums(const SeriesState *t)
+{
+	int64		end = 0;
+	int64		den;
+	int			i;
+
+	if (t->kind != SERIES_SPAN)
+		return;
+	for (i = 0; i < t->nperiods; i++)
+	{
+		const int64 *c = SERIES_ROW(t, i);
+
+		if (pg_add_s64_overflow(end, c[SPAN_NEW], &den) ||
+			pg_add_s64_overflow(end, c[SPAN_END_DELTA], &end))
+			SeriesOutOfRange(t->kind);
+	}
+}
+
+/*
  * Add src's counters into dst (which covers src's range), erroring on overflow.
  */
 static void
@@ -94,10 +133,7 @@ SeriesAddInto(SeriesState *dst, const SeriesState *src)
 
 	for (i = 0; i < (int64) src->nperiods * ncols; i++)
 		if (src->cells[i] != 0 && pg_add_s64_overflow(to[i], src->cells[i], &to[i]))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("%s counter out of range", SeriesTypeName(dst->kind)),
-					 errdetail("Counters and amounts are held exactly up to 922337203685477.5807 currency units.")));
+			SeriesOutOfRange(dst->kind);
 }
 
 /*
@@ -218,11 +254,12 @@ SeriesCombine(FunctionCallInfo fcinfo, int kind, const char *what)
 	SeriesCheckKind(b, kind);
 	a = SeriesForUpdate(fcinfo, 0, kind, b->unit, b->base, b->base + b->nperiods - 1, what);
 	SeriesAddInto(a, b);
+	SeriesCheckSums(a);
 	return a;
 }
 
 /*
- * Report an inconsistent state read from outside.
+ * Report an inconsistent state read from text input.
  */
 static void
 SeriesBad(int kind, const char *detail)
@@ -234,12 +271,43 @@ SeriesBad(int kind, const char *detail)
 }
 
 /*
- * Check the invariants every state an aggregate can produce satisfies, so
- * that corrupted input is rejected rather than reported as numbers.
+ * Report malformed or inconsistent binary input.
  */
 static void
-SeriesValidate(const SeriesState *t)
+SeriesBadBinary(int kind, const char *detail)
 {
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid external %s value", SeriesTypeName(kind)),
+			 errdetail("%s", detail)));
+}
+
+/*
+ * *acc += v, erroring (22003) on overflow.
+ */
+static inline void
+SeriesSum(int64 *acc, int64 v, int kind)
+{
+	if (unlikely(pg_add_s64_overflow(*acc, v, acc)))
+		SeriesOutOfRange(kind);
+}
+
+/*
+ * Check the invariants every state an aggregate can produce satisfies, so
+ * that corrupted input is rejected rather than reported as numbers, and
+ * (22003) that no sum the accessors compute is out of range. binary selects
+ * the SQLSTATE of an inconsistency (22P03 rather than 22P02).
+ *
+ * A revenue state's paying customers and MRR follow from the movements,
+ * period by period; the MRR that stayed (paid in p-1 and p), less the
+ * contraction, is not negative. Every figure revenue_table computes is then a
+ * sum of terms of one period's MRR or of the one before, so none overflows.
+ */
+static void
+SeriesValidate(const SeriesState *t, bool binary)
+{
+	void		(*bad) (int kind, const char *detail) = binary ? SeriesBadBinary : SeriesBad;
+	int			kind = t->kind;
 	int			i,
 				k;
 	int64		prev_active = 0,
@@ -252,27 +320,36 @@ SeriesValidate(const SeriesState *t)
 	{
 		const int64 *c = SERIES_ROW(t, i);
 
-		for (k = 0; k < SERIES_NCOLS(t->kind); k++)
-			if (c[k] < 0 && !(t->kind == SERIES_SPAN && k == SPAN_END_DELTA))
-				SeriesBad(t->kind, "Counters and amounts must not be negative.");
-		if (t->kind == SERIES_REVENUE)
+		for (k = 0; k < SERIES_NCOLS(kind); k++)
+			if (c[k] < 0 && !(kind == SERIES_SPAN && k == SPAN_END_DELTA))
+				bad(kind, "Counters and amounts must not be negative.");
+		if (kind == SERIES_REVENUE)
 		{
+			/* both >= 0: the leaving were checked against the period before */
+			int64		stay_n = prev_active - prev_leave_n;
+			int64		stay_mrr = prev_mrr - prev_leave_amt;
 			int64		active,
 						mrr;
 
 			for (k = REV_NEW_N; k < REV_NCOLS; k += 2)
 				if ((c[k] == 0) != (c[k + 1] == 0) || c[k + 1] < c[k])
-					SeriesBad(t->kind, "A movement has customers exactly when it has an amount.");
+					bad(kind, "A movement has customers exactly when it has an amount.");
 			if (i == 0 && c[REV_REACT_N] != 0)
-				SeriesBad(t->kind, "Nobody can be reactivated in the first period.");
-			if (c[REV_EXP_N] + c[REV_CON_N] > prev_active - prev_leave_n)
-				SeriesBad(t->kind, "More customers changed their MRR than stayed.");
-			active = prev_active - prev_leave_n + c[REV_NEW_N] + c[REV_REACT_N];
-			mrr = prev_mrr - prev_leave_amt + c[REV_NEW_AMT] + c[REV_REACT_AMT] +
-				c[REV_EXP_AMT] - c[REV_CON_AMT];
+				bad(kind, "Nobody can be reactivated in the first period.");
+			if (c[REV_EXP_N] > stay_n || c[REV_CON_N] > stay_n - c[REV_EXP_N])
+				bad(kind, "More customers changed their MRR than stayed.");
+			if (c[REV_CON_AMT] > stay_mrr)
+				bad(kind, "The contraction exceeds the MRR of the customers who stayed.");
+			active = stay_n;
+			SeriesSum(&active, c[REV_NEW_N], kind);
+			SeriesSum(&active, c[REV_REACT_N], kind);
+			mrr = stay_mrr - c[REV_CON_AMT];
+			SeriesSum(&mrr, c[REV_NEW_AMT], kind);
+			SeriesSum(&mrr, c[REV_REACT_AMT], kind);
+			SeriesSum(&mrr, c[REV_EXP_AMT], kind);
 			if (active != c[REV_ACTIVE] || mrr != c[REV_MRR] || c[REV_LEAVE_N] > active ||
 				c[REV_LEAVE_AMT] > mrr)
-				SeriesBad(t->kind, "Paying customers and MRR must follow from the movements.");
+				bad(kind, "Paying customers and MRR must follow from the movements.");
 			prev_active = active;
 			prev_mrr = mrr;
 			prev_leave_n = c[REV_LEAVE_N];
@@ -281,16 +358,25 @@ SeriesValidate(const SeriesState *t)
 		else
 		{
 			int64		start = end;
+			int64		expected = start - c[SPAN_LOST];
+			int64		churned = c[SPAN_CM_CHURNED];
 
-			end += c[SPAN_END_DELTA];
-			if (end != start - c[SPAN_LOST] + c[SPAN_NEW] - c[SPAN_NEW_LOST] + c[SPAN_REACT] ||
-				c[SPAN_LOST] > start || c[SPAN_NEW_LOST] > c[SPAN_NEW] ||
+			if (c[SPAN_LOST] > start || c[SPAN_NEW_LOST] > c[SPAN_NEW] ||
 				c[SPAN_CM_CHURNED] > c[SPAN_CHURNED] || c[SPAN_BACK] > c[SPAN_CHURNED] ||
-				c[SPAN_CHURNED] > c[SPAN_EVENTS] ||
-				c[SPAN_CM_CHURNED] != c[SPAN_CHURNED] - c[SPAN_NEW_LOST] - c[SPAN_BACK])
-				SeriesBad(t->kind, "Customers at the end of a period must follow from its movements.");
+				c[SPAN_CHURNED] > c[SPAN_EVENTS])
+				bad(kind, "Customers at the end of a period must follow from its movements.");
+			/* end = start - lost + (new - new lost) + reactivated, each term >= 0 */
+			SeriesSum(&expected, c[SPAN_NEW] - c[SPAN_NEW_LOST], kind);
+			SeriesSum(&expected, c[SPAN_REACT], kind);
+			SeriesSum(&end, c[SPAN_END_DELTA], kind);
+			/* churned (ChartMogul) = churned - new lost - back, summed the other way round */
+			if (pg_add_s64_overflow(churned, c[SPAN_NEW_LOST], &churned) ||
+				pg_add_s64_overflow(churned, c[SPAN_BACK], &churned) ||
+				end != expected || churned != c[SPAN_CHURNED])
+				bad(kind, "Customers at the end of a period must follow from its movements.");
 		}
 	}
+	SeriesCheckSums(t);
 }
 
 /*
@@ -373,7 +459,7 @@ series_state_in(PG_FUNCTION_ARGS)
 				c[k] = -c[k];
 		}
 	}
-	SeriesValidate(t);
+	SeriesValidate(t, false);
 	PG_RETURN_POINTER(t);
 }
 
@@ -451,18 +537,6 @@ series_state_send(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&out));
 }
 
-/*
- * Report malformed binary input.
- */
-static void
-SeriesBadBinary(int kind, const char *detail)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("invalid external %s value", SeriesTypeName(kind)),
-			 errdetail("%s", detail)));
-}
-
 PG_FUNCTION_INFO_V1(series_state_recv);
 
 /*
@@ -504,6 +578,6 @@ series_state_recv(PG_FUNCTION_ARGS)
 		for (k = 0; k < SERIES_NCOLS(kind); k++)
 			SERIES_ROW(t, i)[k] = pq_getmsgint64(in);
 	}
-	SeriesValidate(t);
+	SeriesValidate(t, true);
 	PG_RETURN_POINTER(t);
 }

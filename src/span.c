@@ -22,6 +22,7 @@
  */
 #include "postgres.h"
 
+#include "common/int.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -123,6 +124,16 @@ typedef struct SpanEvent
 } SpanEvent;
 
 /*
+ * *c += v, erroring on overflow.
+ */
+static inline void
+SpanAdd(int64 *c, int64 v)
+{
+	if (unlikely(pg_add_s64_overflow(*c, v, c)))
+		SeriesOutOfRange(SERIES_SPAN);
+}
+
+/*
  * Add one customer's counters for event period p, where starts of their
  * ranges and ends begin and end, to state t.
  */
@@ -134,15 +145,15 @@ SpanAddPeriod(SeriesState *t, const SpanRange *r, int n, int32 p, int starts, in
 	bool		at_end = SpanAtEnd(r, n, p);
 	bool		is_new = (r[0].lo == p);
 
-	c[SPAN_END_DELTA] += starts - ends;
-	c[SPAN_NEW] += is_new;
-	c[SPAN_NEW_LOST] += is_new && !at_end;
-	c[SPAN_REACT] += !at_start && !is_new && at_end;
-	c[SPAN_LOST] += at_start && !at_end;
-	c[SPAN_CHURNED] += ends > 0;
-	c[SPAN_EVENTS] += ends;
-	c[SPAN_BACK] += ends > 0 && at_end;
-	c[SPAN_CM_CHURNED] += ends > 0 && !is_new && !at_end;
+	SpanAdd(&c[SPAN_END_DELTA], starts - ends);
+	SpanAdd(&c[SPAN_NEW], is_new);
+	SpanAdd(&c[SPAN_NEW_LOST], is_new && !at_end);
+	SpanAdd(&c[SPAN_REACT], !at_start && !is_new && at_end);
+	SpanAdd(&c[SPAN_LOST], at_start && !at_end);
+	SpanAdd(&c[SPAN_CHURNED], ends > 0);
+	SpanAdd(&c[SPAN_EVENTS], ends);
+	SpanAdd(&c[SPAN_BACK], ends > 0 && at_end);
+	SpanAdd(&c[SPAN_CM_CHURNED], ends > 0 && !is_new && !at_end);
 }
 
 /*
@@ -246,6 +257,14 @@ span_agg_trans(PG_FUNCTION_ARGS)
 	}
 	pfree(r);
 	pfree(events);
+
+	/*
+	 * An aggregate's state starts empty and gains one customer per row, so its
+	 * running sums cannot overflow; a state passed in by a direct call may be
+	 * near the limit.
+	 */
+	if (!AggCheckCallContext(fcinfo, NULL))
+		SeriesCheckSums(t);
 	PG_RETURN_POINTER(t);
 }
 
@@ -325,7 +344,8 @@ span_table(PG_FUNCTION_ARGS)
 
 		CHECK_FOR_INTERRUPTS();
 		memset(nulls, 0, sizeof(nulls));
-		end += c[SPAN_END_DELTA];
+		/* a valid state's sums fit (SeriesCheckSums); the arithmetic is checked all the same */
+		SpanAdd(&end, c[SPAN_END_DELTA]);
 		if (conv == CONV_STANDARD)
 		{
 			num = c[SPAN_LOST];
@@ -339,7 +359,8 @@ span_table(PG_FUNCTION_ARGS)
 		else
 		{
 			num = c[SPAN_EVENTS];
-			den = start + c[SPAN_NEW];
+			den = start;
+			SpanAdd(&den, c[SPAN_NEW]);
 		}
 		v[0] = CustomerPeriodGetDatum(PERIOD_MAKE(t->unit, t->base + i));
 		v[1] = Int64GetDatum(start);
