@@ -7,6 +7,7 @@
 #
 # Usage: [PG_MAJOR=18] scripts/test.sh [regress|isolation|tap|fuzz ...]
 #        (default: PostgreSQL 15, every suite that version supports)
+#        PGR_TAP_TESTS='t/003_*.pl' runs only those TAP tests (paths as under test/).
 #
 # The TAP tests that move a cluster across major versions (pg_upgrade, pg_dump) take their
 # "before" cluster from PostgreSQL 15, which is therefore built for too.
@@ -85,12 +86,12 @@ if want tap && [ -n "$(ls test/t/*.pl 2>/dev/null)" ]; then
 	# $TESTDIR/tmp_check (fresh each time: clusters left by a failed run would stop the tests).
 	# The tests run as "postgres", so they run from a copy under build/pgNN, which it can enter.
 	tapdir="$VBUILD/tap"
-	rm -rf "$tapdir" && mkdir -p "$tapdir/tmp_check" && cp -r test/t "$tapdir/"
+	rm -rf "$tapdir" && mkdir -p "$tapdir/tmp_check" && cp -r test/t test/upgrade "$tapdir/"
 	[ "$(id -u)" -ne 0 ] || chown -R postgres "$tapdir"
 	pgxs=$("$new_bindir/pg_config" --pkglibdir)/pgxs
 	(cd "$tapdir" && as_pg env PATH="$new_bin:$PATH" PG_REGRESS="$pgxs/src/test/regress/pg_regress" \
 		TESTDIR="$tapdir" PERL5LIB="$pgxs/src/test/perl" PGR_OLD_INSTALL="$(dirname "$old_bin")" \
-		prove --timer t/*.pl) 2>&1 | sed 's|^\(\[[0-9:]*\] \)\?t/|\1test/t/|' | tee "$VBUILD/tap.log" || status=1
+		prove --timer ${PGR_TAP_TESTS:-t/*.pl}) 2>&1 | sed 's|^\(\[[0-9:]*\] \)\?t/|\1test/t/|' | tee "$VBUILD/tap.log" || status=1
 	# prove --timer prefixes "[hh:mm:ss] " and appends the time
 	p=$(grep -cE '^(\[[0-9:]+\] )?test/t/.* ok( |$)' "$VBUILD/tap.log" || true)
 	f=$(grep -cE '^(\[[0-9:]+\] )?test/t/.*(Failed|Dubious)' "$VBUILD/tap.log" || true)
