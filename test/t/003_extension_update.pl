@@ -8,26 +8,39 @@
 #       registered for pg_dump (upgrade/describe_extension.sql, compared with diff -u);
 #   (b) everything a user reads from the data is unchanged (upgrade/reports.sql);
 #   (c) the scheduler goes on running the jobs, and they pick up new orders.
-# When (a) fails, the diff is printed and kept in tmp_check/extension_update.diff: lines
+# When (a) fails, the diff is printed and kept in tmp_check/catalog_updated.txt.diff: lines
 # with "-" are what a fresh install has and the updated one lacks, lines with "+" what the
 # updated one has and a fresh install does not; each line is "object | what | value". The
 # upgrade script (pg_retention--0.1.0--0.2.0.sql, ...) must make them equal.
 use strict;
 use warnings;
 
+use Cwd;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $oldest = '0.1.0';
 my $dir = $PostgreSQL::Test::Utils::tmp_check;
+my $sql = getcwd() . '/upgrade';    # scenario.sql, reports.sql, describe_extension.sql
 
 # diff -u of two files, '' when they are equal
+# diff -u of two files, '' when they are equal; a difference is kept in $b.diff
 sub diff_files
 {
 	my ($a, $b) = @_;
 	my ($out, $err) = run_command([ 'diff', '-u', $a, $b ]);
+	append_to_file("$b.diff", $out) if $out ne '';
 	return $out;
+}
+
+# the first 150 lines of a diff, for the test's output
+sub head_of
+{
+	my ($diff) = @_;
+	my @lines = split /\n/, $diff;
+	return $diff if @lines <= 150;
+	return join("\n", @lines[ 0 .. 149 ]) . "\n... (" . scalar(@lines) . " lines in all)\n";
 }
 
 # run a SQL file with psql -At into a file
@@ -59,7 +72,7 @@ isnt($current, $oldest, "the current version ($current) is not the oldest releas
 
 $node->safe_psql('fresh', 'CREATE EXTENSION pg_retention');
 $node->safe_psql('shop', "CREATE EXTENSION pg_retention VERSION '$oldest'");
-psql_file($node, 'shop', 'upgrade/scenario.sql', "$dir/scenario.out");
+psql_file($node, 'shop', "$sql/scenario.sql", "$dir/scenario.out");
 
 # the scheduler runs the jobs of the old version
 my $all_jobs_ran = q{SELECT count(DISTINCT job_id) = 3 FROM retention.job_runs
@@ -67,7 +80,7 @@ my $all_jobs_ran = q{SELECT count(DISTINCT job_id) = 3 FROM retention.job_runs
 ok($node->poll_query_until('shop', sprintf($all_jobs_ran, 0)),
 	"the scheduler runs the three jobs on $oldest");
 
-psql_file($node, 'shop', 'upgrade/reports.sql', "$dir/reports_before.txt");
+psql_file($node, 'shop', "$sql/reports.sql", "$dir/reports_before.txt");
 my $last_run = $node->safe_psql('shop', 'SELECT max(run_id) FROM retention.job_runs');
 
 $node->safe_psql('shop', 'ALTER EXTENSION pg_retention UPDATE');
@@ -75,21 +88,20 @@ is($node->safe_psql('shop', q{SELECT extversion FROM pg_extension WHERE extname 
 	$current, "ALTER EXTENSION UPDATE brings $oldest to $current");
 
 # (a) the catalog
-psql_file($node, 'fresh', 'upgrade/describe_extension.sql', "$dir/catalog_fresh.txt");
-psql_file($node, 'shop', 'upgrade/describe_extension.sql', "$dir/catalog_updated.txt");
+psql_file($node, 'fresh', "$sql/describe_extension.sql", "$dir/catalog_fresh.txt");
+psql_file($node, 'shop', "$sql/describe_extension.sql", "$dir/catalog_updated.txt");
 my $lines = () = slurp_file("$dir/catalog_fresh.txt") =~ /\n/g;
 cmp_ok($lines, '>', 1000, "the catalog description has $lines lines");
 my $diff = diff_files("$dir/catalog_fresh.txt", "$dir/catalog_updated.txt");
-append_to_file("$dir/extension_update.diff", $diff);
 ok($diff eq '', "the catalog after the update from $oldest equals a fresh $current install")
-  or diag("--- fresh $current install\n+++ updated from $oldest\n"
-	  . "(also in $dir/extension_update.diff)\n$diff");
+  or diag("--- a fresh $current install\n+++ updated from $oldest\n"
+	  . "(all of it in $dir/catalog_updated.txt.diff)\n" . head_of($diff));
 
 # (b) the data
-psql_file($node, 'shop', 'upgrade/reports.sql', "$dir/reports_after.txt");
+psql_file($node, 'shop', "$sql/reports.sql", "$dir/reports_after.txt");
 $diff = diff_files("$dir/reports_before.txt", "$dir/reports_after.txt");
 ok($diff eq '', 'stored states, reports, jobs and job tables read the same after the update')
-  or diag($diff);
+  or diag(head_of($diff));
 
 # (c) the scheduler goes on: every job runs again, and new orders reach the job tables
 $node->safe_psql('shop',
