@@ -3,6 +3,7 @@
 # test and benchmark scripts (PostgreSQL 15 comes from Debian 12's binary packages instead).
 #
 # Usage: scripts/build_postgres.sh MAJOR      (17, 18 or 19; prints the install's bin directory)
+# Exits 3 when the source package cannot be downloaded, 1 on any other failure.
 #
 # Everything lives under $PGR_CACHE/pgMAJOR (default /var/cache/pg_retention/pgMAJOR), outside
 # the clone, so every checkout and every later run shares it:
@@ -75,14 +76,15 @@ apt_opts=(-o "Dir::Etc::SourceList=$aptdir/sources.list" -o "Dir::Etc::SourcePar
 	-o "APT::Sandbox::User=root" -o "Acquire::Languages=none" -o "Acquire::Retries=3")
 
 say "fetching the source package postgresql-$major (${suites[*]})"
-apt-get "${apt_opts[@]}" -qq update >&2 || die "apt-get update failed for $aptdir/sources.list"
+unavailable() { printf 'error: %s\n' "$*" >&2; exit 3; }
+apt-get "${apt_opts[@]}" -qq update >&2 || unavailable "apt-get update failed for $aptdir/sources.list"
 version=$(apt-cache "${apt_opts[@]}" showsrc "postgresql-$major" 2>/dev/null |
 	sed -n 's/^Version: //p' | sort -V | tail -n 1)
-[ -n "$version" ] || die "no source package postgresql-$major in ${suites[*]}"
+[ -n "$version" ] || unavailable "no source package postgresql-$major in ${suites[*]}"
 rm -rf "$cache/src"
 mkdir -p "$cache/src"
 (cd "$cache/src" && apt-get "${apt_opts[@]}" -qq source --download-only "postgresql-$major=$version" >&2) ||
-	die "could not download the source package postgresql-$major=$version from deb.debian.org"
+	unavailable "could not download the source package postgresql-$major=$version from deb.debian.org"
 
 # The upstream tree, without Debian's patches (they concern Debian's packaging: socket
 # directory, library paths, man pages).

@@ -61,7 +61,11 @@ pg_bindir() {
 # install's bin directory, valid after private_install).
 use_postgres() {
 	PG_MAJOR=$1
-	PG_BINDIR=$(pg_bindir "$1") || die "PostgreSQL $1 is not available"
+	local rc=0
+	PG_BINDIR=$(pg_bindir "$1") || rc=$?
+	# 3: Debian's source package could not be downloaded (scripts/build_postgres.sh)
+	[ $rc -eq 3 ] && { echo "error: PostgreSQL $1 is unavailable: its source package could not be downloaded" >&2; exit 3; }
+	[ $rc -eq 0 ] || die "PostgreSQL $1 could not be built (see ${PGR_CACHE:-/var/cache/pg_retention}/pg$1/build.log)"
 	local v
 	v=$("$PG_BINDIR/pg_config" --version)
 	case $v in "PostgreSQL $1"*) ;; *) die "$PG_BINDIR/pg_config is $v, not PostgreSQL $1" ;; esac

@@ -92,9 +92,9 @@ if want tap && [ -n "$(ls test/t/*.pl 2>/dev/null)" ]; then
 	(cd "$tapdir" && as_pg env PATH="$new_bin:$PATH" PG_REGRESS="$pgxs/src/test/regress/pg_regress" \
 		TESTDIR="$tapdir" PERL5LIB="$pgxs/src/test/perl" PGR_OLD_INSTALL="$(dirname "$old_bin")" \
 		prove --timer ${PGR_TAP_TESTS:-t/*.pl}) 2>&1 | sed 's|^\(\[[0-9:]*\] \)\?t/|\1test/t/|' | tee "$VBUILD/tap.log" || status=1
-	# known bugs, marked TODO in the tests: listed, so that they are not forgotten
-	grep -h 'not ok .* # TODO' "$tapdir"/tmp_check/log/regress_log_* 2>/dev/null |
-		sed 's/^\[[^]]*\]([^)]*) /known bug (TODO): /' | tee -a "$VBUILD/tap.log" || true
+	# known problems, marked TODO in the tests: listed, so that they are not forgotten
+	grep -h 'not ok .* # TODO' "$tapdir"/tmp_check/log/regress_log_* "$tapdir"/log/regress_log_* 2>/dev/null |
+		sed 's/^\[[^]]*\]([^)]*) /known problem (TODO): /' | tee -a "$VBUILD/tap.log" || true
 	# prove --timer prefixes "[hh:mm:ss] " and appends the time
 	p=$(grep -cE '^(\[[0-9:]+\] )?test/t/.* ok( |$)' "$VBUILD/tap.log" || true)
 	f=$(grep -cE '^(\[[0-9:]+\] )?test/t/.*(Failed|Dubious)' "$VBUILD/tap.log" || true)
