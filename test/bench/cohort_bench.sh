@@ -16,7 +16,7 @@ jit = off"
 
 bench_cluster bench-cohort 55512 test/bench/gen_orders.sql "$CUSTOMERS" orders
 PSQL=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -d postgres)
-OUT="$BUILD/cohort_bench.log"
+OUT="$VBUILD/cohort_bench.log"
 : >"$OUT"
 
 "${PSQL[@]}" -Atc "SELECT 'orders: ' || count(*) || ' rows, ' || pg_size_pretty(pg_total_relation_size('orders')) FROM orders"

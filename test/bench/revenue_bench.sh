@@ -17,7 +17,7 @@ jit = off"
 
 bench_cluster bench-revenue 55514 test/bench/revenue_gen.sql "$CUSTOMERS" mrr
 PSQL=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -d postgres)
-OUT="$BUILD/revenue_bench.log"
+OUT="$VBUILD/revenue_bench.log"
 : >"$OUT"
 
 "${PSQL[@]}" -Atc "SELECT 'mrr: ' || count(*) || ' rows, ' || pg_size_pretty(pg_total_relation_size('mrr')) FROM mrr" | tee -a "$OUT"
