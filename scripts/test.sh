@@ -7,7 +7,7 @@
 #
 # Usage: [PG_MAJOR=18] scripts/test.sh [regress|isolation|tap|fuzz ...]
 #        (default: PostgreSQL 15, every suite that version supports)
-#        PGR_TAP_TESTS='t/003_*.pl' runs only those TAP tests (paths as under test/).
+#        PGR_TAP_TESTS='t/010_*.pl' runs only those TAP tests (paths as under test/).
 #
 # The TAP tests that move a cluster across major versions (pg_upgrade, pg_dump) take their
 # "before" cluster from PostgreSQL 15, which is therefore built for too.

@@ -1,7 +1,7 @@
 -- Describes everything pg_retention puts into a database's catalog, one fact a line, sorted,
 -- with names instead of OIDs, so that two databases' descriptions can be compared with diff:
 -- an updated install (0.1.0 + ALTER EXTENSION UPDATE) against a fresh one of the same version
--- (test/t/003_extension_update.pl). Run with psql -X -At -f. Each line reads
+-- (test/t/010_extension_update.pl). Run with psql -X -At -f. Each line reads
 --     <object> | <what> | <value>
 -- and a multi-line value (a function's definition) continues on lines "<object> | <what> +| ...".
 --
