@@ -2,14 +2,23 @@
  *
  * clv.h
  *	  Private declarations shared by the customer-lifetime-value sources: the fitting
- *	  aggregates' state (model_state.c), the maximum-likelihood optimiser (model_optim.c),
- *	  the special functions and the model definitions (model_btyd.c).
+ *	  aggregates' state (model_state.c), the special functions (model_special.c), the
+ *	  likelihoods and their gradients (model_lik.c), the maximum-likelihood optimiser
+ *	  (model_optim.c), and the per-model formulas the scoring, forecasting and evaluation
+ *	  functions share (model_btyd.c).
+ *
+ * Layers, top-down: the SQL-callable scoring, forecast, evaluation and bootstrap functions
+ * use the per-model formulas and the optimiser; the optimiser uses the likelihoods; the
+ * likelihoods use the special functions and the data the state module describes.
  *
  *-------------------------------------------------------------------------
  */
 #ifndef PG_RETENTION_CLV_H
 #define PG_RETENTION_CLV_H
 
+#include <math.h>
+
+#include "access/tupdesc.h"
 #include "fmgr.h"
 
 /* Largest number of parameters of any fitted model. */
@@ -62,39 +71,57 @@ typedef struct FitState
 #define FIT_STATE_HDRSZ offsetof(FitState, rows)
 #define FIT_ROW(st, i) (&(st)->rows[(size_t) (i) * ((st)->ncols + 1)])
 
-/* The data a model is fitted to: rows of (ncols + 1) doubles, the last one a weight. */
+/*
+ * The data a model is fitted to: npatterns rows of (ncols + 1) doubles, the last one the
+ * weight the state holds, and the weights the likelihoods use (w[i]: the state's weights,
+ * or a bootstrap replicate's). The lookup tables let a likelihood compute a function of a
+ * value once per distinct value instead of once per row.
+ */
 typedef struct FitData
 {
-	const double *rows;			/* npatterns rows */
+	const double *rows;			/* npatterns rows, sorted */
 	int			npatterns;		/* number of rows */
 	int			ncols;			/* values per row, weight excluded */
-	double		total_weight;	/* sum of the weights (customers) */
-	int64		customers;		/* the same sum, exact */
-	double		max_value[CLV_MAX_COLS];	/* largest value of each column */
+	const double *w;			/* weight of each row used by the likelihoods */
+	double		total_weight;	/* sum of w (customers) */
+	int64		customers;		/* the sum of the state's weights, exact */
 
 	/*
-	 * Optional lookup tables (NULL when absent): for column c, its distinct values in
-	 * distinct[c] (ndistinct[c] of them) and each row's position among them in
-	 * index[c], so a likelihood can compute a function of the column once per distinct
-	 * value; scratch has room for the largest ndistinct[c] * 2 doubles.
+	 * Columns 1 and 2 of the RFT layout (recency, T): their sorted distinct values and
+	 * each row's position among them, so that log(alpha + value) is computed once per
+	 * distinct value; NULL for other layouts.
 	 */
 	const int32 *index[CLV_MAX_COLS];	/* per-row position in distinct[c] */
 	const double *distinct[CLV_MAX_COLS];	/* sorted distinct values of column c */
 	int			ndistinct[CLV_MAX_COLS];	/* number of distinct values of column c */
-	double	   *scratch;		/* work space for the likelihood */
-	const double *logcol1;		/* per-row log of column 1 where positive, or NULL */
+
+	/*
+	 * RFT layout: the distinct (frequency, time) pairs among the rows' (x, recency) and
+	 * (x, T), and each row's two positions among them, so that the Pareto/NBD's
+	 * hypergeometric terms are computed once per distinct pair.
+	 */
+	int			npairs;			/* number of distinct pairs */
+	const double *pair_x;		/* frequency of each pair */
+	const double *pair_t;		/* time of each pair */
+	const int32 *pair_of_recency;	/* row -> pair (x, recency) */
+	const int32 *pair_of_age;	/* row -> pair (x, T) */
+
+	const double *logcol1;		/* SPEND layout: per-row log of the mean spend, or NULL */
+	double	   *scratch;		/* work space of the likelihoods (see FitDataFromRows) */
 } FitData;
 
-/* A model the optimiser can fit: its likelihood and where to start. */
+/* A model the optimiser can fit: its likelihood, gradient and where to start. */
 typedef struct ModelSpec
 {
 	const char *name;			/* model name used in messages, e.g. "BG/NBD" */
 	FitLayout	layout;			/* the data layout it reads */
 	int			nparams;		/* number of (positive) parameters */
-	/* total weighted log-likelihood at params, or -Inf/NaN where undefined */
-	double		(*loglik) (const double *params, const FitData *data);
-	/* checks for a parameter set, or NULL: returns false where params are invalid */
-	bool		(*valid) (const double *params);
+
+	/*
+	 * total weighted log-likelihood at params, and (when grad is not NULL) its gradient
+	 * with respect to the parameters (not their logarithms); -Inf or NaN where undefined
+	 */
+	double		(*loglik) (const double *params, const FitData *data, double *grad);
 } ModelSpec;
 
 /* The outcome of a fit. */
@@ -106,19 +133,57 @@ typedef struct FitResult
 	bool		converged;		/* true when every convergence check passed */
 	const char *status;			/* "converged" or why not */
 	int			iterations;		/* optimiser iterations used */
+
+	/*
+	 * the Hessian of the negative log-likelihood per customer in log-parameters at the
+	 * estimate (row-major), valid when hessian_ok: a bootstrap replicate starts from it
+	 */
+	double		hessian[CLV_MAX_PARAMS * CLV_MAX_PARAMS];
+	bool		hessian_ok;		/* hessian holds a positive definite matrix */
 } FitResult;
+
+/* log(exp(a) + exp(b)) without overflow. */
+static inline double
+LogAddExp(double a, double b)
+{
+	if (a == -HUGE_VAL)
+		return b;
+	if (b == -HUGE_VAL)
+		return a;
+	return a > b ? a + log1p(exp(b - a)) : b + log1p(exp(a - b));
+}
 
 /* model_state.c */
 extern void CheckPattern(FitLayout layout, const double *v, double weight);
 extern FitState *FitStateCopyCompact(Datum d, FitLayout layout);
 extern void FitDataFromState(const FitState *st, FitData *data);
+extern void FitDataFromRows(const double *rows, int npatterns, FitLayout layout, FitData *data);
 extern Datum FitFinal(FunctionCallInfo fcinfo, const ModelSpec *spec);
+extern Datum FitResultDatum(FunctionCallInfo fcinfo, const ModelSpec *spec, const FitData *data,
+							const FitResult *res, TupleDesc tupdesc);
+
+/* model_special.c */
+extern double LogBeta(double a, double b);
+extern double Digamma(double x);
+extern double Hyp2F1(double a, double b, double c, double z);
+extern bool Hyp2F1Log(double a, double b, double c, double z, double *logf, double *dlog);
 
 /* model_optim.c */
+extern int	fit_time_limit_ms;
 extern void FitModel(const ModelSpec *spec, const FitData *data, FitResult *result);
+extern void FitModelFrom(const ModelSpec *spec, const FitData *data, const double *start,
+						 const double *hessian, bool want_se, FitResult *result);
+extern void ClvInit(void);
 
-/* model_btyd.c */
-extern double LogBeta(double a, double b);
-extern double Hyp2F1(double a, double b, double c, double z);
+/* model_lik.c: the fitted models */
+extern const ModelSpec bgnbd_spec;
+extern const ModelSpec mbgnbd_spec;
+extern const ModelSpec pareto_spec;
+extern const ModelSpec bgbb_spec;
+extern const ModelSpec gg_spec;
+extern const ModelSpec sbg_spec;
+extern double BgbbLogL(const double *p, double x, double tx, double n);
+extern double ParetoLogA0(double r, double alpha, double s, double beta, double x, double tx,
+						  double T);
 
 #endif							/* PG_RETENTION_CLV_H */

@@ -563,6 +563,25 @@ CompareDoubles(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Position of v in the sorted distinct values[0..n) (v is one of them). */
+static int32
+FindValue(const double *values, int n, double v)
+{
+	int			lo = 0,
+				hi = n - 1;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (values[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
  * IndexColumn: builds the distinct values of column c of the data and each row's
  * position among them (see FitData).
@@ -583,65 +602,154 @@ IndexColumn(FitData *data, int c)
 		if (nd == 0 || values[nd - 1] != values[i])
 			values[nd++] = values[i];
 	for (int i = 0; i < n; i++)
-	{
-		double		v = data->rows[(size_t) i * width + c];
-		int			lo = 0,
-					hi = nd - 1;
-
-		while (lo < hi)
-		{
-			int			mid = (lo + hi) / 2;
-
-			if (values[mid] < v)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		index[i] = lo;
-	}
+		index[i] = FindValue(values, nd, data->rows[(size_t) i * width + c]);
 	data->distinct[c] = values;
 	data->index[c] = index;
 	data->ndistinct[c] = nd;
 }
 
+/* ComparePairs: qsort comparator of (x, t) pairs, x first. */
+static int
+ComparePairs(const void *a, const void *b)
+{
+	const double *p = (const double *) a;
+	const double *q = (const double *) b;
+
+	if (p[0] != q[0])
+		return (p[0] > q[0]) - (p[0] < q[0]);
+	return (p[1] > q[1]) - (p[1] < q[1]);
+}
+
+/* Position of the pair (x, t) among the sorted distinct pairs[0..n) (it is one of them). */
+static int32
+FindPair(const double *pairs, int n, double x, double t)
+{
+	double		key[2] = {x, t};
+	int			lo = 0,
+				hi = n - 1;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (ComparePairs(&pairs[2 * mid], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
- * FitDataFromState: describes a compacted state's patterns for the optimiser, with the
- * lookup tables its layout's likelihoods use.
+ * IndexPairs: the distinct (frequency, time) pairs among the RFT rows' (x, recency) and
+ * (x, T), and each row's two positions among them (see FitData).
+ */
+static void
+IndexPairs(FitData *data)
+{
+	int			n = data->npatterns;
+	double	   *pairs = palloc(sizeof(double) * 4 * (Size) n);
+	double	   *px,
+			   *pt;
+	int32	   *of_recency = palloc(sizeof(int32) * n);
+	int32	   *of_age = palloc(sizeof(int32) * n);
+	int			np = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		const double *row = &data->rows[(size_t) i * 4];
+
+		pairs[4 * i] = row[0];
+		pairs[4 * i + 1] = row[1];
+		pairs[4 * i + 2] = row[0];
+		pairs[4 * i + 3] = row[2];
+	}
+	qsort(pairs, 2 * (Size) n, sizeof(double) * 2, ComparePairs);
+	for (int i = 0; i < 2 * n; i++)
+		if (np == 0 || ComparePairs(&pairs[2 * (np - 1)], &pairs[2 * i]) != 0)
+		{
+			pairs[2 * np] = pairs[2 * i];
+			pairs[2 * np + 1] = pairs[2 * i + 1];
+			np++;
+		}
+	for (int i = 0; i < n; i++)
+	{
+		const double *row = &data->rows[(size_t) i * 4];
+
+		of_recency[i] = FindPair(pairs, np, row[0], row[1]);
+		of_age[i] = FindPair(pairs, np, row[0], row[2]);
+	}
+	px = palloc(sizeof(double) * np);
+	pt = palloc(sizeof(double) * np);
+	for (int k = 0; k < np; k++)
+	{
+		px[k] = pairs[2 * k];
+		pt[k] = pairs[2 * k + 1];
+	}
+	pfree(pairs);
+	data->npairs = np;
+	data->pair_x = px;
+	data->pair_t = pt;
+	data->pair_of_recency = of_recency;
+	data->pair_of_age = of_age;
+}
+
+/*
+ * FitDataFromRows: describes npatterns sorted, distinct rows of a layout (each row its
+ * values and its weight) for the optimiser: the weights the likelihoods use, their sum,
+ * and the lookup tables and work space the layout's likelihoods use, in the current
+ * memory context (customers is left 0: FitDataFromState sets it).
+ */
+void
+FitDataFromRows(const double *rows, int npatterns, FitLayout layout, FitData *data)
+{
+	int			ncols = layout_ncols[layout];
+	double	   *w = palloc(sizeof(double) * Max(npatterns, 1));
+	Size		scratch = 1;
+
+	memset(data, 0, sizeof(FitData));
+	data->rows = rows;
+	data->npatterns = npatterns;
+	data->ncols = ncols;
+	for (int i = 0; i < npatterns; i++)
+	{
+		w[i] = rows[(size_t) i * (ncols + 1) + ncols];
+		data->total_weight += w[i];
+	}
+	data->w = w;
+	if (layout == FIT_LAYOUT_RFT && npatterns > 0)
+	{
+		/* log(alpha + value) and 1 / (alpha + value) of recency and T; Pareto/NBD pairs */
+		IndexColumn(data, 1);
+		IndexColumn(data, 2);
+		IndexPairs(data);
+		scratch = Max(2 * ((Size) data->ndistinct[1] + data->ndistinct[2]),
+					  5 * (Size) data->npairs + 4 * (Size) data->ndistinct[2]);
+	}
+	if (layout == FIT_LAYOUT_SPEND && npatterns > 0)
+	{
+		double	   *logs = palloc(sizeof(double) * npatterns);
+
+		for (int i = 0; i < npatterns; i++)
+		{
+			double		m = rows[(size_t) i * (ncols + 1) + 1];
+
+			logs[i] = m > 0 ? log(m) : 0;
+		}
+		data->logcol1 = logs;
+	}
+	data->scratch = palloc(sizeof(double) * scratch);
+}
+
+/*
+ * FitDataFromState: describes a compacted state's patterns for the optimiser (see
+ * FitDataFromRows), with the exact number of customers.
  */
 void
 FitDataFromState(const FitState *st, FitData *data)
 {
-	int			scratch = 0;
-
-	memset(data, 0, sizeof(FitData));
-	data->rows = st->rows;
-	data->npatterns = st->npatterns;
-	data->ncols = st->ncols;
+	FitDataFromRows(st->rows, st->npatterns, st->layout, data);
 	data->customers = FitStateCustomers(st);
-	for (int i = 0; i < st->npatterns; i++)
-	{
-		const double *row = FIT_ROW(st, i);
-
-		data->total_weight += row[st->ncols];
-		for (int c = 0; c < st->ncols; c++)
-			data->max_value[c] = Max(data->max_value[c], row[c]);
-	}
-	if (st->layout == FIT_LAYOUT_RFT && st->npatterns > 0)
-	{
-		/* recency and T: the BG/NBD family needs log(alpha + value) of each */
-		IndexColumn(data, 1);
-		IndexColumn(data, 2);
-		scratch = data->ndistinct[1] + data->ndistinct[2];
-	}
-	if (st->layout == FIT_LAYOUT_SPEND && st->npatterns > 0)
-	{
-		double	   *logs = palloc(sizeof(double) * st->npatterns);
-
-		for (int i = 0; i < st->npatterns; i++)
-			logs[i] = FIT_ROW(st, i)[1] > 0 ? log(FIT_ROW(st, i)[1]) : 0;
-		data->logcol1 = logs;
-	}
-	data->scratch = palloc(sizeof(double) * Max(scratch, 1));
 }
 
 PG_FUNCTION_INFO_V1(fit_state_in);
@@ -779,10 +887,45 @@ fit_state_recv(PG_FUNCTION_ARGS)
 }
 
 /*
- * FitFinal: the shared body of the final functions: fits `spec` to the state in argument 0
- * and returns the model as the function's composite result type, laid out as
+ * FitResultDatum: the model row of a fit, as the composite type tupdesc, laid out as
  * (parameters..., log_likelihood, converged, status, iterations, customers, patterns,
  * standard errors...).
+ */
+Datum
+FitResultDatum(FunctionCallInfo fcinfo, const ModelSpec *spec, const FitData *data,
+			   const FitResult *res, TupleDesc tupdesc)
+{
+	Datum		values[2 * CLV_MAX_PARAMS + 6];
+	bool		nulls[2 * CLV_MAX_PARAMS + 6];
+	int			k = spec->nparams;
+	int			a = 0;
+
+	if (tupdesc->natts != 2 * k + 6)
+		elog(ERROR, "model type has %d attributes, expected %d", tupdesc->natts, 2 * k + 6);
+	memset(nulls, 0, sizeof(nulls));
+	for (int i = 0; i < k; i++)
+	{
+		values[a] = Float8GetDatum(res->params[i]);
+		nulls[a++] = isnan(res->params[i]);
+	}
+	values[a] = Float8GetDatum(res->log_likelihood);
+	nulls[a++] = isnan(res->log_likelihood);
+	values[a++] = BoolGetDatum(res->converged);
+	values[a++] = CStringGetTextDatum(res->status);
+	values[a++] = Int32GetDatum(res->iterations);
+	values[a++] = Int64GetDatum(data->customers);
+	values[a++] = Int32GetDatum(data->npatterns);
+	for (int i = 0; i < k; i++)
+	{
+		values[a] = Float8GetDatum(res->se[i]);
+		nulls[a++] = isnan(res->se[i]);
+	}
+	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
+}
+
+/*
+ * FitFinal: the shared body of the final functions: fits `spec` to the state in argument 0
+ * and returns the model as the function's composite result type (FitResultDatum).
  */
 Datum
 FitFinal(FunctionCallInfo fcinfo, const ModelSpec *spec)
@@ -791,39 +934,12 @@ FitFinal(FunctionCallInfo fcinfo, const ModelSpec *spec)
 	FitData		data;
 	FitResult	res;
 	TupleDesc	tupdesc;
-	Datum		values[2 * CLV_MAX_PARAMS + 6];
-	bool		nulls[2 * CLV_MAX_PARAMS + 6];
-	int			k = spec->nparams;
-	int			a = 0;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	if (tupdesc->natts != 2 * k + 6)
-		elog(ERROR, "model type has %d attributes, expected %d", tupdesc->natts, 2 * k + 6);
-
 	FitDataFromState(st, &data);
 	if (data.npatterns == 0)
 		PG_RETURN_NULL();
 	FitModel(spec, &data, &res);
-
-	memset(nulls, 0, sizeof(nulls));
-	for (int i = 0; i < k; i++)
-	{
-		values[a] = Float8GetDatum(res.params[i]);
-		nulls[a++] = isnan(res.params[i]);
-	}
-	values[a] = Float8GetDatum(res.log_likelihood);
-	nulls[a++] = isnan(res.log_likelihood);
-	values[a++] = BoolGetDatum(res.converged);
-	values[a++] = CStringGetTextDatum(res.status);
-	values[a++] = Int32GetDatum(res.iterations);
-	values[a++] = Int64GetDatum(data.customers);
-	values[a++] = Int32GetDatum(data.npatterns);
-	for (int i = 0; i < k; i++)
-	{
-		values[a] = Float8GetDatum(res.se[i]);
-		nulls[a++] = isnan(res.se[i]);
-	}
-	tupdesc = BlessTupleDesc(tupdesc);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+	PG_RETURN_DATUM(FitResultDatum(fcinfo, spec, &data, &res, BlessTupleDesc(tupdesc)));
 }

@@ -1,0 +1,660 @@
+/*-------------------------------------------------------------------------
+ *
+ * model_lik.c
+ *	  The likelihoods of the fitted CLV models and their analytic gradients, and the
+ *	  fitting aggregates' final functions that hand them to the optimiser.
+ *
+ *	  BG/NBD      Fader, Hardie & Lee (2005), "Counting Your Customers the Easy Way", eq. 6.
+ *	  MBG/NBD     Batislam, Denizel & Filiztekin (2007).
+ *	  Pareto/NBD  Schmittlein, Morrison & Colombo (1987); likelihood as in Fader & Hardie
+ *	              (2005), "A Note on Deriving the Pareto/NBD Model and Related Expressions".
+ *	  BG/BB       Fader, Hardie & Shang (2010), eq. 5.
+ *	  Gamma-Gamma Fader, Hardie & Lee (2005), "RFM and CLV: Using Iso-Value Curves".
+ *	  sBG         Fader & Hardie (2007), "How to Project Customer Retention".
+ *
+ * Each likelihood returns the total weighted log-likelihood over the data's patterns and,
+ * when asked, its gradient with respect to the parameters, computed in the same pass:
+ * derivatives of log-gamma and log-beta terms through the digamma function, of the
+ * two-term mixtures through the terms' shares, and of the Pareto/NBD's hypergeometric
+ * terms through their series differentiated term by term (model_special.c). Functions of
+ * one value (a frequency, a recency, a T, a (frequency, time) pair) are computed once per
+ * distinct value through the data's lookup tables. Loops check for interrupts.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+
+#include "clv.h"
+
+/* Patterns between two interrupt checks in a likelihood's loop. */
+#define CHECK_EVERY 4096
+
+/* The column values of row i of the data. */
+#define ROW(d, i) (&(d)->rows[(size_t) (i) * ((d)->ncols + 1)])
+
+/*
+ * Mix2: log(exp(u1) + exp(u2)) into *ll and the two terms' shares of the sum into
+ * *p1 and *p2 (the weights of the terms' derivatives in the derivative of the log).
+ */
+static inline void
+Mix2(double u1, double u2, double *ll, double *p1, double *p2)
+{
+	double		e;
+
+	if (u2 == -HUGE_VAL)
+	{
+		*ll = u1;
+		*p1 = 1;
+		*p2 = 0;
+		return;
+	}
+	if (u2 <= u1)
+	{
+		e = exp(u2 - u1);
+		*ll = u1 + log1p(e);
+		*p2 = e / (1 + e);
+		*p1 = 1 - *p2;
+	}
+	else
+	{
+		e = exp(u1 - u2);
+		*ll = u2 + log1p(e);
+		*p1 = e / (1 + e);
+		*p2 = 1 - *p1;
+	}
+}
+
+/*
+ * AlphaTables: fills the scratch space with log(alpha + v) and 1 / (alpha + v) for the
+ * distinct recency and T values of the data, at offset `off` (in units of the number of
+ * distinct values: the logs of recency, the logs of T, the inverses of recency, the
+ * inverses of T).
+ */
+static void
+AlphaTables(const FitData *d, double alpha, double *out)
+{
+	int			n1 = d->ndistinct[1],
+				n2 = d->ndistinct[2];
+
+	for (int k = 0; k < n1; k++)
+	{
+		out[k] = log(alpha + d->distinct[1][k]);
+		out[n1 + n2 + k] = 1 / (alpha + d->distinct[1][k]);
+	}
+	for (int k = 0; k < n2; k++)
+	{
+		out[n1 + k] = log(alpha + d->distinct[2][k]);
+		out[2 * n1 + n2 + k] = 1 / (alpha + d->distinct[2][k]);
+	}
+}
+
+/*
+ * BgFamilyLoglik: log-likelihood of BG/NBD (FHL 2005, eq. 6) or, when modified, MBG/NBD
+ * (Batislam et al. 2007, where customers may also drop out right after their first
+ * purchase), params (r, alpha, a, b):
+ *	 ll = log Gamma(r+x) - log Gamma(r) + r log alpha + log B(a, b+x+m) - log B(a, b)
+ *		  + log[(alpha+T)^-(r+x) + [x > 0 or m] a/(b+x-1+m) (alpha+t_x)^-(r+x)],
+ * m = 1 for MBG/NBD. Rows are sorted by frequency first, so the terms of x are computed
+ * once per distinct frequency.
+ */
+static double
+BgFamilyLoglik(const double *p, const FitData *d, double *grad, bool modified)
+{
+	double		r = p[0],
+				alpha = p[1],
+				a = p[2],
+				b = p[3];
+	double		shift = modified ? 1 : 0;
+	int			n1 = d->ndistinct[1],
+				n2 = d->ndistinct[2];
+	const double *ltx = d->scratch,
+			   *lT = d->scratch + n1,
+			   *itx = d->scratch + n1 + n2,
+			   *iT = d->scratch + 2 * n1 + n2;
+	double		sum = 0,
+				lastx = -1,
+				base = 0,
+				c4 = 0,
+				db[4] = {0},
+				ib = 0,
+				g[4] = {0};
+	double		loga = log(a),
+				logalpha = log(alpha),
+				psi_r = grad ? Digamma(r) : 0,
+				psi_ab = grad ? Digamma(a + b) : 0,
+				psi_b = grad ? Digamma(b) : 0;
+
+	AlphaTables(d, alpha, d->scratch);
+	for (int i = 0; i < d->npatterns; i++)
+	{
+		const double *row = ROW(d, i);
+		double		x = row[0],
+					w = d->w[i];
+		int			j1 = d->index[1][i],
+					j2 = d->index[2][i];
+		bool		two = x > 0 || modified;
+		double		ll,
+					p1,
+					p2;
+
+		if ((i & (CHECK_EVERY - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (x != lastx)
+		{
+			base = lgamma(r + x) - lgamma(r) + r * logalpha
+				+ lgamma(a + b) + lgamma(b + x + shift) - lgamma(b) - lgamma(a + b + x + shift);
+			c4 = two ? loga - log(b + x - 1 + shift) : 0;
+			ib = two ? 1 / (b + x - 1 + shift) : 0;
+			if (grad)
+			{
+				double		psi_abx = Digamma(a + b + x + shift);
+
+				db[0] = Digamma(r + x) - psi_r + logalpha;
+				db[1] = r / alpha;
+				db[2] = psi_ab - psi_abx;
+				db[3] = psi_ab + Digamma(b + x + shift) - psi_b - psi_abx;
+			}
+			lastx = x;
+		}
+		Mix2(-(r + x) * lT[j2], two ? c4 - (r + x) * ltx[j1] : -HUGE_VAL, &ll, &p1, &p2);
+		sum += w * (base + ll);
+		if (grad)
+		{
+			g[0] += w * (db[0] - p1 * lT[j2] - p2 * ltx[j1]);
+			g[1] += w * (db[1] - (r + x) * (p1 * iT[j2] + p2 * itx[j1]));
+			g[2] += w * (db[2] + p2 / a);
+			g[3] += w * (db[3] - p2 * ib);
+		}
+	}
+	if (grad)
+		memcpy(grad, g, sizeof(g));
+	return sum;
+}
+
+/* BgnbdLoglik: BG/NBD log-likelihood. */
+static double
+BgnbdLoglik(const double *p, const FitData *d, double *grad)
+{
+	return BgFamilyLoglik(p, d, grad, false);
+}
+
+/* MbgnbdLoglik: MBG/NBD log-likelihood. */
+static double
+MbgnbdLoglik(const double *p, const FitData *d, double *grad)
+{
+	return BgFamilyLoglik(p, d, grad, true);
+}
+
+/*
+ * ParetoLogA0: log of the A0 term of the Pareto/NBD likelihood (Fader & Hardie 2005,
+ * "A Note on Deriving the Pareto/NBD Model"), -Inf when recency equals T; used by the
+ * scoring functions.
+ */
+double
+ParetoLogA0(double r, double alpha, double s, double beta, double x, double tx, double T)
+{
+	double		rsx = r + s + x;
+	double		hi = Max(alpha, beta);
+	double		bparam = alpha >= beta ? s + 1 : r + x;
+	double		diff = fabs(alpha - beta);
+	double		f1 = Hyp2F1(rsx, bparam, rsx + 1, diff / (hi + tx));
+	double		f2 = Hyp2F1(rsx, bparam, rsx + 1, diff / (hi + T));
+	double		l1 = log(f1) - rsx * log(hi + tx);
+	double		l2 = log(f2) - rsx * log(hi + T);
+
+	if (l2 >= l1)
+		return -HUGE_VAL;
+	return l1 + log1p(-exp(l2 - l1));
+}
+
+/*
+ * ParetoPairTerms: for every distinct (x, t) pair of the data, log G(x, t) and its
+ * derivatives with respect to (r, alpha, s, beta), 5 values per pair into out, where
+ *	 G(x, t) = 2F1(m, b'; m + 1; z) / (hi + t)^m,  m = r + s + x,  hi = max(alpha, beta),
+ *	 z = |alpha - beta| / (hi + t),  b' = s + 1 when alpha >= beta, else r + x,
+ * so that A0 = G(x, t_x) - G(x, T). Returns false where a series does not converge.
+ */
+static bool
+ParetoPairTerms(const double *p, const FitData *d, bool want_grad, double *out)
+{
+	double		r = p[0],
+				alpha = p[1],
+				s = p[2],
+				beta = p[3];
+	bool		ab = alpha >= beta;
+	double		hi = ab ? alpha : beta;
+	double		diff = fabs(alpha - beta);
+
+	for (int k = 0; k < d->npairs; k++)
+	{
+		double		x = d->pair_x[k],
+					t = d->pair_t[k];
+		double		m = r + s + x;
+		double		ht = hi + t;
+		double		z = diff / ht;
+		double		lf,
+					df[4],
+					lht = log(ht);
+		double	   *o = &out[5 * k];
+
+		if ((k & (CHECK_EVERY - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (!Hyp2F1Log(m, ab ? s + 1 : r + x, m + 1, z, &lf, want_grad ? df : NULL))
+			return false;
+		o[0] = lf - m * lht;
+		if (want_grad)
+		{
+			/* dz/d(alpha, beta) on either branch, and d(hi)/d(alpha, beta) */
+			double		dz_alpha = ab ? (beta + t) / (ht * ht) : -1 / ht;
+			double		dz_beta = ab ? -1 / ht : (alpha + t) / (ht * ht);
+			double		dm = df[0] + df[2] - lht;	/* m and c = m + 1 move together */
+
+			o[1] = dm + (ab ? 0 : df[1]);
+			o[2] = df[3] * dz_alpha - (ab ? m / ht : 0);
+			o[3] = dm + (ab ? df[1] : 0);
+			o[4] = df[3] * dz_beta - (ab ? 0 : m / ht);
+		}
+	}
+	return true;
+}
+
+/*
+ * ParetoLoglik: Pareto/NBD log-likelihood, params (r, alpha, s, beta):
+ *	 ll = log Gamma(r+x) - log Gamma(r) + r log alpha + s log beta
+ *		  + log[(alpha+T)^-(r+x) (beta+T)^-s + s/(r+s+x) A0],  A0 = G(x, t_x) - G(x, T).
+ */
+static double
+ParetoLoglik(const double *p, const FitData *d, double *grad)
+{
+	double		r = p[0],
+				alpha = p[1],
+				s = p[2],
+				beta = p[3];
+	int			n2 = d->ndistinct[2];
+	double	   *pairs = d->scratch;
+	double	   *la = d->scratch + 5 * (size_t) d->npairs;	/* log(alpha + T) */
+	double	   *lb = la + n2;	/* log(beta + T) */
+	double	   *ia = lb + n2;	/* 1 / (alpha + T) */
+	double	   *ib = ia + n2;	/* 1 / (beta + T) */
+	double		sum = 0,
+				lastx = -1,
+				base = 0,
+				db0 = 0,
+				g[4] = {0};
+	double		logalpha = log(alpha),
+				logbeta = log(beta),
+				logs = log(s),
+				psi_r = grad ? Digamma(r) : 0;
+
+	if (!ParetoPairTerms(p, d, grad != NULL, pairs))
+		return NAN;
+	for (int k = 0; k < n2; k++)
+	{
+		double		T = d->distinct[2][k];
+
+		la[k] = log(alpha + T);
+		lb[k] = log(beta + T);
+		ia[k] = 1 / (alpha + T);
+		ib[k] = 1 / (beta + T);
+	}
+	for (int i = 0; i < d->npatterns; i++)
+	{
+		const double *row = ROW(d, i);
+		double		x = row[0],
+					w = d->w[i];
+		int			jT = d->index[2][i];
+		const double *g1 = &pairs[5 * d->pair_of_recency[i]];
+		const double *g2 = &pairs[5 * d->pair_of_age[i]];
+		double		m = r + s + x;
+		double		la0 = -HUGE_VAL,
+					rho = 0,
+					ll,
+					p1,
+					p2;
+
+		if ((i & (CHECK_EVERY - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (x != lastx)
+		{
+			base = lgamma(r + x) - lgamma(r) + r * logalpha + s * logbeta;
+			if (grad)
+				db0 = Digamma(r + x) - psi_r + logalpha;
+			lastx = x;
+		}
+		/* A0 = G1 - G2 = G1 (1 - rho); zero (log -Inf) when recency equals T */
+		if (g2[0] < g1[0])
+		{
+			rho = exp(g2[0] - g1[0]);
+			la0 = g1[0] + log1p(-rho);
+		}
+		Mix2(-(r + x) * la[jT] - s * lb[jT], logs - log(m) + la0, &ll, &p1, &p2);
+		sum += w * (base + ll);
+		if (grad)
+		{
+			double		da0[4] = {0};
+
+			if (p2 > 0)
+				for (int q = 0; q < 4; q++)
+					da0[q] = (g1[q + 1] - rho * g2[q + 1]) / (1 - rho);
+			g[0] += w * (db0 - p1 * la[jT] + p2 * (-1 / m + da0[0]));
+			g[1] += w * (r / alpha - p1 * (r + x) * ia[jT] + p2 * da0[1]);
+			g[2] += w * (logbeta - p1 * lb[jT] + p2 * (1 / s - 1 / m + da0[2]));
+			g[3] += w * (s / beta - p1 * s * ib[jT] + p2 * da0[3]);
+		}
+	}
+	if (grad)
+		memcpy(grad, g, sizeof(g));
+	return sum;
+}
+
+/*
+ * BgbbLogL: log-likelihood of one BG/BB pattern (Fader, Hardie & Shang 2010, eq. 5),
+ * params (alpha, beta, gamma, delta), x transactions in n opportunities, the last at t_x;
+ * used by the scoring functions.
+ */
+double
+BgbbLogL(const double *p, double x, double tx, double n)
+{
+	double		alpha = p[0],
+				beta = p[1],
+				gamma = p[2],
+				delta = p[3];
+	double		lab = LogBeta(alpha, beta),
+				lgd = LogBeta(gamma, delta);
+	double		ll;
+
+	ll = LogBeta(alpha + x, beta + n - x) - lab + LogBeta(gamma, delta + n) - lgd;
+	/* n - tx can be up to 2^31 - 1 (checked at input): an int64 counter, and interruptible */
+	for (int64 i = 0; i < n - tx; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		ll = LogAddExp(ll, LogBeta(alpha + x, beta + tx - x + i) - lab
+					   + LogBeta(gamma + 1, delta + tx + i) - lgd);
+	}
+	return ll;
+}
+
+/*
+ * An online log-sum-exp of terms with gradients: the sum is exp(max) * s, and g holds
+ * the sum of exp(term - max) * d term, so that the gradient of the log of the sum is g / s.
+ */
+typedef struct LogSumGrad
+{
+	double		max;			/* largest term so far */
+	double		s;				/* sum of exp(term - max) */
+	double		g[CLV_MAX_PARAMS];	/* sum of exp(term - max) * gradient of the term */
+} LogSumGrad;
+
+/* LogSumGradAdd: adds a term l with gradient dl (n parameters) to acc. */
+static inline void
+LogSumGradAdd(LogSumGrad *acc, double l, const double *dl, int n)
+{
+	double		e;
+
+	if (l > acc->max)
+	{
+		double		scale = exp(acc->max - l);
+
+		acc->s *= scale;
+		for (int q = 0; q < n; q++)
+			acc->g[q] *= scale;
+		acc->max = l;
+	}
+	e = exp(l - acc->max);
+	acc->s += e;
+	for (int q = 0; q < n; q++)
+		acc->g[q] += e * dl[q];
+}
+
+/*
+ * BgbbLoglik: BG/BB log-likelihood over all patterns. The sum over the opportunities
+ * after the last transaction runs with the log-beta terms and digammas updated by their
+ * recurrences, log B(p, q + 1) = log B(p, q) + log(q / (p + q)) and psi(q + 1) = psi(q) +
+ * 1/q, recomputed exactly every 256 steps so that rounding cannot build up.
+ */
+static double
+BgbbLoglik(const double *p, const FitData *d, double *grad)
+{
+	double		alpha = p[0],
+				beta = p[1],
+				gamma = p[2],
+				delta = p[3];
+	double		lab = LogBeta(alpha, beta),
+				lgd = LogBeta(gamma, delta);
+	double		c_a = Digamma(alpha) - Digamma(alpha + beta),
+				c_b = Digamma(beta) - Digamma(alpha + beta),
+				c_g = Digamma(gamma) - Digamma(gamma + delta),
+				c_d = Digamma(delta) - Digamma(gamma + delta);
+	double		sum = 0,
+				g[4] = {0};
+
+	for (int i = 0; i < d->npatterns; i++)
+	{
+		const double *row = ROW(d, i);
+		double		x = row[0],
+					tx = row[1],
+					n = row[2],
+					w = d->w[i];
+		LogSumGrad acc = {-HUGE_VAL, 0, {0}};
+		double		dl[4];
+		double		psi_ax = Digamma(alpha + x),
+					psi_g1 = Digamma(gamma + 1);
+		double		q1 = 0,
+					s1 = 0,
+					q2 = 0,
+					s2 = 0,
+					lb1 = 0,
+					lb2 = 0,
+					pq1 = 0,
+					ps1 = 0,
+					pq2 = 0,
+					ps2 = 0;
+
+		/* alive through all n opportunities */
+		dl[0] = psi_ax - Digamma(alpha + beta + n) - c_a;
+		dl[1] = Digamma(beta + n - x) - Digamma(alpha + beta + n) - c_b;
+		dl[2] = Digamma(gamma) - Digamma(gamma + delta + n) - c_g;
+		dl[3] = Digamma(delta + n) - Digamma(gamma + delta + n) - c_d;
+		LogSumGradAdd(&acc, LogBeta(alpha + x, beta + n - x) - lab + LogBeta(gamma, delta + n) - lgd,
+					  dl, 4);
+		/* dropped out after opportunity t_x + i, i = 0 .. n - t_x - 1 */
+		for (int64 k = 0; k < n - tx; k++)
+		{
+			if ((k & 255) == 0)
+			{
+				CHECK_FOR_INTERRUPTS();
+				q1 = beta + tx - x + k;
+				s1 = alpha + beta + tx + k;
+				q2 = delta + tx + k;
+				s2 = gamma + delta + 1 + tx + k;
+				lb1 = LogBeta(alpha + x, q1);
+				lb2 = LogBeta(gamma + 1, q2);
+				pq1 = Digamma(q1);
+				ps1 = Digamma(s1);
+				pq2 = Digamma(q2);
+				ps2 = Digamma(s2);
+			}
+			dl[0] = psi_ax - ps1 - c_a;
+			dl[1] = pq1 - ps1 - c_b;
+			dl[2] = psi_g1 - ps2 - c_g;
+			dl[3] = pq2 - ps2 - c_d;
+			LogSumGradAdd(&acc, lb1 - lab + lb2 - lgd, dl, 4);
+			/* step to k + 1 */
+			lb1 += log(q1 / s1);
+			lb2 += log(q2 / s2);
+			pq1 += 1 / q1;
+			ps1 += 1 / s1;
+			pq2 += 1 / q2;
+			ps2 += 1 / s2;
+			q1 += 1;
+			s1 += 1;
+			q2 += 1;
+			s2 += 1;
+		}
+		sum += w * (acc.max + log(acc.s));
+		if (grad)
+			for (int q = 0; q < 4; q++)
+				g[q] += w * acc.g[q] / acc.s;
+	}
+	if (grad)
+		memcpy(grad, g, sizeof(g));
+	return sum;
+}
+
+/*
+ * GammaGammaLoglik: Gamma-Gamma spend log-likelihood (FHL 2005b), params (p, q, gamma),
+ * rows (x, mean spend m) with x > 0: the density of the mean of x gamma-distributed
+ * transaction values,
+ *	 ll = log Gamma(px+q) - log Gamma(px) - log Gamma(q) + q log v + px log x
+ *		  + (px-1) log m - (px+q) log(v + m x).
+ */
+static double
+GammaGammaLoglik(const double *par, const FitData *d, double *grad)
+{
+	double		p = par[0],
+				q = par[1],
+				v = par[2];
+	double		sum = 0,
+				lastx = -1,
+				base = 0,
+				logv = log(v),
+				psi_q = grad ? Digamma(q) : 0,
+				dp = 0,
+				dq = 0,
+				g[3] = {0};
+
+	for (int i = 0; i < d->npatterns; i++)
+	{
+		const double *row = ROW(d, i);
+		double		x = row[0],
+					m = row[1],
+					w = d->w[i];
+		double		logm = d->logcol1 ? d->logcol1[i] : log(m);
+		double		lvm = log(v + m * x);
+
+		if ((i & (CHECK_EVERY - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (x != lastx)
+		{
+			base = lgamma(p * x + q) - lgamma(p * x) - lgamma(q) + q * logv + p * x * log(x);
+			if (grad)
+			{
+				double		psi_pxq = Digamma(p * x + q);
+
+				dp = x * (psi_pxq - Digamma(p * x) + log(x));
+				dq = psi_pxq - psi_q + logv;
+			}
+			lastx = x;
+		}
+		sum += w * (base + (p * x - 1) * logm - (p * x + q) * lvm);
+		if (grad)
+		{
+			g[0] += w * (dp + x * (logm - lvm));
+			g[1] += w * (dq - lvm);
+			g[2] += w * (q / v - (p * x + q) / (v + m * x));
+		}
+	}
+	if (grad)
+		memcpy(grad, g, sizeof(g));
+	return sum;
+}
+
+/*
+ * SbgLoglik: shifted-beta-geometric log-likelihood (Fader & Hardie 2007), params
+ * (alpha, beta), rows (t, churned): lost in period t, log B(alpha+1, beta+t-1) - log
+ * B(alpha, beta), or still active after t periods, log B(alpha, beta+t) - log B(alpha, beta).
+ */
+static double
+SbgLoglik(const double *p, const FitData *d, double *grad)
+{
+	double		alpha = p[0],
+				beta = p[1];
+	double		lab = LogBeta(alpha, beta);
+	double		c_a = grad ? Digamma(alpha) - Digamma(alpha + beta) : 0,
+				c_b = grad ? Digamma(beta) - Digamma(alpha + beta) : 0;
+	double		sum = 0,
+				g[2] = {0};
+
+	for (int i = 0; i < d->npatterns; i++)
+	{
+		const double *row = ROW(d, i);
+		double		t = row[0],
+					w = d->w[i];
+		bool		churned = row[1] != 0;
+		double		a1 = churned ? alpha + 1 : alpha,
+					b1 = churned ? beta + t - 1 : beta + t;
+
+		if ((i & (CHECK_EVERY - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
+		sum += w * (LogBeta(a1, b1) - lab);
+		if (grad)
+		{
+			double		psi_s = Digamma(a1 + b1);
+
+			g[0] += w * (Digamma(a1) - psi_s - c_a);
+			g[1] += w * (Digamma(b1) - psi_s - c_b);
+		}
+	}
+	if (grad)
+		memcpy(grad, g, sizeof(g));
+	return sum;
+}
+
+const ModelSpec bgnbd_spec = {"BG/NBD", FIT_LAYOUT_RFT, 4, BgnbdLoglik};
+const ModelSpec mbgnbd_spec = {"MBG/NBD", FIT_LAYOUT_RFT, 4, MbgnbdLoglik};
+const ModelSpec pareto_spec = {"Pareto/NBD", FIT_LAYOUT_RFT, 4, ParetoLoglik};
+const ModelSpec bgbb_spec = {"BG/BB", FIT_LAYOUT_DISCRETE, 4, BgbbLoglik};
+const ModelSpec gg_spec = {"Gamma-Gamma", FIT_LAYOUT_SPEND, 3, GammaGammaLoglik};
+const ModelSpec sbg_spec = {"sBG", FIT_LAYOUT_SURVIVAL, 2, SbgLoglik};
+
+PG_FUNCTION_INFO_V1(bgnbd_fit_final);
+/* bgnbd_fit_final(fit_state): the final function of retention.bgnbd_fit. */
+Datum
+bgnbd_fit_final(PG_FUNCTION_ARGS)
+{
+	return FitFinal(fcinfo, &bgnbd_spec);
+}
+
+PG_FUNCTION_INFO_V1(mbgnbd_fit_final);
+/* mbgnbd_fit_final(fit_state): the final function of retention.mbgnbd_fit. */
+Datum
+mbgnbd_fit_final(PG_FUNCTION_ARGS)
+{
+	return FitFinal(fcinfo, &mbgnbd_spec);
+}
+
+PG_FUNCTION_INFO_V1(paretonbd_fit_final);
+/* paretonbd_fit_final(fit_state): the final function of retention.paretonbd_fit. */
+Datum
+paretonbd_fit_final(PG_FUNCTION_ARGS)
+{
+	return FitFinal(fcinfo, &pareto_spec);
+}
+
+PG_FUNCTION_INFO_V1(bgbb_fit_final);
+/* bgbb_fit_final(fit_state): the final function of retention.bgbb_fit. */
+Datum
+bgbb_fit_final(PG_FUNCTION_ARGS)
+{
+	return FitFinal(fcinfo, &bgbb_spec);
+}
+
+PG_FUNCTION_INFO_V1(gammagamma_fit_final);
+/* gammagamma_fit_final(fit_state): the final function of retention.gammagamma_fit. */
+Datum
+gammagamma_fit_final(PG_FUNCTION_ARGS)
+{
+	return FitFinal(fcinfo, &gg_spec);
+}
+
+PG_FUNCTION_INFO_V1(sbg_fit_final);
+/* sbg_fit_final(fit_state): the final function of retention.sbg_fit. */
+Datum
+sbg_fit_final(PG_FUNCTION_ARGS)
+{
+	return FitFinal(fcinfo, &sbg_spec);
+}
