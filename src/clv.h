@@ -27,6 +27,12 @@
 /* Largest number of values in one pattern of a fitting state (the weight excluded). */
 #define CLV_MAX_COLS 3
 
+/* Most entries of the BG/BB likelihood's per-frequency tables (see FitData). */
+#define BGBB_TABLE_MAX (4 * 1024 * 1024)
+
+/* Doubles per entry of those tables: log A, its gradient, log D, D's gradient share. */
+#define BGBB_TABLE_WIDTH 10
+
 /*
  * Largest weight of one pattern of a fitting state: 2^53 - 1, the largest whole number
  * up to which every whole number is exact in a double (the weights are stored as doubles).
@@ -105,6 +111,17 @@ typedef struct FitData
 	const double *pair_t;		/* time of each pair */
 	const int32 *pair_of_recency;	/* row -> pair (x, recency) */
 	const int32 *pair_of_age;	/* row -> pair (x, T) */
+
+	/*
+	 * DISCRETE layout (BG/BB), when the tables fit in BGBB_TABLE_MAX entries: for the k-th
+	 * distinct frequency (index[0], distinct[0]), the opportunities j = table_first[k] ..
+	 * table_first[k] + table_len[k] - 1 its rows' recency and periods span, stored from
+	 * table_offset[k] on; NULL otherwise.
+	 */
+	const int32 *table_first;	/* first opportunity of each frequency's table */
+	const int32 *table_len;		/* entries of each frequency's table */
+	const int64 *table_offset;	/* where each frequency's table starts */
+	int64		table_entries;	/* entries of all tables */
 
 	const double *logcol1;		/* SPEND layout: per-row log of the mean spend, or NULL */
 	double	   *scratch;		/* work space of the likelihoods (see FitDataFromRows) */

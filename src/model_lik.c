@@ -411,24 +411,129 @@ LogSumGradAdd(LogSumGrad *acc, double l, const double *dl, int n)
 }
 
 /*
- * BgbbLoglik: BG/BB log-likelihood over all patterns. The sum over the opportunities
- * after the last transaction runs with the log-beta terms and digammas updated by their
- * recurrences, log B(p, q + 1) = log B(p, q) + log(q / (p + q)) and psi(q + 1) = psi(q) +
- * 1/q, recomputed exactly every 256 steps so that rounding cannot build up.
+ * The parts of the gradients of BG/BB's terms that depend on the parameters and the
+ * frequency x only (see BgbbDeriv).
+ */
+typedef struct BgbbConst
+{
+	double		psi_ax;			/* psi(alpha + x) */
+	double		psi_g[2];		/* psi(gamma), psi(gamma + 1) */
+	double		c[4];			/* psi(alpha) - psi(alpha + beta), psi(beta) - ..., psi(gamma) - psi(gamma + delta), psi(delta) - ... */
+} BgbbConst;
+
+/*
+ * BgbbDeriv: the gradient dl with respect to (alpha, beta, gamma, delta) of a BG/BB term
+ * log B(alpha + x, beta + j - x) + log B(gamma + g1, delta + j) - log B(alpha, beta) -
+ * log B(gamma, delta) (g1 = 0 for the "alive" term, 1 for a dropout term), from the
+ * digammas at j.
+ */
+static inline void
+BgbbDeriv(const BgbbConst *k, int g1, double psi_bjx, double psi_abj, double psi_dj,
+		  double psi_gdj, double *dl)
+{
+	dl[0] = k->psi_ax - psi_abj - k->c[0];
+	dl[1] = psi_bjx - psi_abj - k->c[1];
+	dl[2] = k->psi_g[g1] - psi_gdj - k->c[2];
+	dl[3] = psi_dj - psi_gdj - k->c[3];
+}
+
+/*
+ * A walk over the opportunities j = first, first + 1, ... of one frequency x: the log-beta
+ * terms and digammas of BG/BB's terms at j, stepped by their recurrences log B(p, q + 1)
+ * = log B(p, q) + log(q / (p + q)) and psi(q + 1) = psi(q) + 1/q, and recomputed exactly
+ * every 256 steps so that rounding cannot build up.
+ */
+typedef struct BgbbWalk
+{
+	const double *p;			/* (alpha, beta, gamma, delta) */
+	double		x;				/* the frequency */
+	double		j;				/* the current opportunity */
+	double		lb_ab;			/* log B(alpha + x, beta + j - x) */
+	double		lb_g0;			/* log B(gamma, delta + j) */
+	double		lb_g1;			/* log B(gamma + 1, delta + j) */
+	double		psi_bjx;		/* psi(beta + j - x) */
+	double		psi_abj;		/* psi(alpha + beta + j) */
+	double		psi_dj;			/* psi(delta + j) */
+	double		psi_gdj[2];		/* psi(gamma + delta + j), psi(gamma + delta + 1 + j) */
+	int			steps;			/* steps since the last exact computation */
+} BgbbWalk;
+
+/* BgbbWalkSet: the walk's values at opportunity j, computed exactly. */
+static void
+BgbbWalkSet(BgbbWalk *wk, double j)
+{
+	const double *p = wk->p;
+
+	wk->j = j;
+	wk->lb_ab = LogBeta(p[0] + wk->x, p[1] + j - wk->x);
+	wk->lb_g0 = LogBeta(p[2], p[3] + j);
+	wk->lb_g1 = LogBeta(p[2] + 1, p[3] + j);
+	wk->psi_bjx = Digamma(p[1] + j - wk->x);
+	wk->psi_abj = Digamma(p[0] + p[1] + j);
+	wk->psi_dj = Digamma(p[3] + j);
+	wk->psi_gdj[0] = Digamma(p[2] + p[3] + j);
+	wk->psi_gdj[1] = Digamma(p[2] + p[3] + 1 + j);
+	wk->steps = 0;
+}
+
+/* BgbbWalkNext: steps the walk to opportunity j + 1. */
+static void
+BgbbWalkNext(BgbbWalk *wk)
+{
+	const double *p = wk->p;
+	double		q1 = p[1] + wk->j - wk->x,
+				s1 = p[0] + p[1] + wk->j,
+				q2 = p[3] + wk->j,
+				s20 = p[2] + p[3] + wk->j,
+				s21 = s20 + 1;
+
+	if (++wk->steps >= 256)
+	{
+		CHECK_FOR_INTERRUPTS();
+		BgbbWalkSet(wk, wk->j + 1);
+		return;
+	}
+	wk->lb_ab += log(q1 / s1);
+	wk->lb_g0 += log(q2 / s20);
+	wk->lb_g1 += log(q2 / s21);
+	wk->psi_bjx += 1 / q1;
+	wk->psi_abj += 1 / s1;
+	wk->psi_dj += 1 / q2;
+	wk->psi_gdj[0] += 1 / s20;
+	wk->psi_gdj[1] += 1 / s21;
+	wk->j += 1;
+}
+
+/*
+ * BgbbConstants: the parts of BG/BB's terms that depend on the parameters and x only;
+ * *lab_lgd gets log B(alpha, beta) + log B(gamma, delta).
+ */
+static void
+BgbbConstants(const double *p, double x, BgbbConst *k, double *lab_lgd)
+{
+	double		psi_ab = Digamma(p[0] + p[1]),
+				psi_gd = Digamma(p[2] + p[3]);
+
+	k->psi_ax = Digamma(p[0] + x);
+	k->psi_g[0] = Digamma(p[2]);
+	k->psi_g[1] = Digamma(p[2] + 1);
+	k->c[0] = Digamma(p[0]) - psi_ab;
+	k->c[1] = Digamma(p[1]) - psi_ab;
+	k->c[2] = k->psi_g[0] - psi_gd;
+	k->c[3] = Digamma(p[3]) - psi_gd;
+	*lab_lgd = LogBeta(p[0], p[1]) + LogBeta(p[2], p[3]);
+}
+
+/*
+ * BgbbLoglikLoop: BG/BB log-likelihood (Fader, Hardie & Shang 2010, eq. 5) pattern by
+ * pattern: the "alive through all n opportunities" term and one term per opportunity
+ * after the last transaction at which the customer may have dropped out,
+ *	 L = B(alpha+x, beta+n-x)/B(alpha, beta) B(gamma, delta+n)/B(gamma, delta)
+ *	   + sum_{j=t_x}^{n-1} B(alpha+x, beta+j-x)/B(alpha, beta) B(gamma+1, delta+j)/B(gamma, delta).
  */
 static double
-BgbbLoglik(const double *p, const FitData *d, double *grad)
+BgbbLoglikLoop(const double *p, const FitData *d, double *grad)
 {
-	double		alpha = p[0],
-				beta = p[1],
-				gamma = p[2],
-				delta = p[3];
-	double		lab = LogBeta(alpha, beta),
-				lgd = LogBeta(gamma, delta);
-	double		c_a = Digamma(alpha) - Digamma(alpha + beta),
-				c_b = Digamma(beta) - Digamma(alpha + beta),
-				c_g = Digamma(gamma) - Digamma(gamma + delta),
-				c_d = Digamma(delta) - Digamma(gamma + delta);
 	double		sum = 0,
 				g[4] = {0};
 
@@ -440,69 +545,131 @@ BgbbLoglik(const double *p, const FitData *d, double *grad)
 					n = row[2],
 					w = d->w[i];
 		LogSumGrad acc = {-HUGE_VAL, 0, {0}};
-		double		dl[4];
-		double		psi_ax = Digamma(alpha + x),
-					psi_g1 = Digamma(gamma + 1);
-		double		q1 = 0,
-					s1 = 0,
-					q2 = 0,
-					s2 = 0,
-					lb1 = 0,
-					lb2 = 0,
-					pq1 = 0,
-					ps1 = 0,
-					pq2 = 0,
-					ps2 = 0;
+		BgbbConst k;
+		BgbbWalk	wk = {p, x};
+		double		dl[4],
+					lc;
 
-		/* alive through all n opportunities */
-		dl[0] = psi_ax - Digamma(alpha + beta + n) - c_a;
-		dl[1] = Digamma(beta + n - x) - Digamma(alpha + beta + n) - c_b;
-		dl[2] = Digamma(gamma) - Digamma(gamma + delta + n) - c_g;
-		dl[3] = Digamma(delta + n) - Digamma(gamma + delta + n) - c_d;
-		LogSumGradAdd(&acc, LogBeta(alpha + x, beta + n - x) - lab + LogBeta(gamma, delta + n) - lgd,
-					  dl, 4);
-		/* dropped out after opportunity t_x + i, i = 0 .. n - t_x - 1 */
-		for (int64 k = 0; k < n - tx; k++)
+		BgbbConstants(p, x, &k, &lc);
+		BgbbWalkSet(&wk, n);
+		BgbbDeriv(&k, 0, wk.psi_bjx, wk.psi_abj, wk.psi_dj, wk.psi_gdj[0], dl);
+		LogSumGradAdd(&acc, wk.lb_ab + wk.lb_g0 - lc, dl, 4);
+		if (tx < n)
+			BgbbWalkSet(&wk, tx);
+		/* n - t_x can be up to 2^31 - 1 (checked at input); the walk checks for interrupts */
+		for (int64 j = (int64) tx; j < (int64) n; j++)
 		{
-			if ((k & 255) == 0)
-			{
-				CHECK_FOR_INTERRUPTS();
-				q1 = beta + tx - x + k;
-				s1 = alpha + beta + tx + k;
-				q2 = delta + tx + k;
-				s2 = gamma + delta + 1 + tx + k;
-				lb1 = LogBeta(alpha + x, q1);
-				lb2 = LogBeta(gamma + 1, q2);
-				pq1 = Digamma(q1);
-				ps1 = Digamma(s1);
-				pq2 = Digamma(q2);
-				ps2 = Digamma(s2);
-			}
-			dl[0] = psi_ax - ps1 - c_a;
-			dl[1] = pq1 - ps1 - c_b;
-			dl[2] = psi_g1 - ps2 - c_g;
-			dl[3] = pq2 - ps2 - c_d;
-			LogSumGradAdd(&acc, lb1 - lab + lb2 - lgd, dl, 4);
-			/* step to k + 1 */
-			lb1 += log(q1 / s1);
-			lb2 += log(q2 / s2);
-			pq1 += 1 / q1;
-			ps1 += 1 / s1;
-			pq2 += 1 / q2;
-			ps2 += 1 / s2;
-			q1 += 1;
-			s1 += 1;
-			q2 += 1;
-			s2 += 1;
+			BgbbDeriv(&k, 1, wk.psi_bjx, wk.psi_abj, wk.psi_dj, wk.psi_gdj[1], dl);
+			LogSumGradAdd(&acc, wk.lb_ab + wk.lb_g1 - lc, dl, 4);
+			BgbbWalkNext(&wk);
 		}
 		sum += w * (acc.max + log(acc.s));
-		if (grad)
-			for (int q = 0; q < 4; q++)
-				g[q] += w * acc.g[q] / acc.s;
+		for (int q = 0; q < 4; q++)
+			g[q] += w * acc.g[q] / acc.s;
+		if ((i & (CHECK_EVERY - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
 	}
 	if (grad)
 		memcpy(grad, g, sizeof(g));
 	return sum;
+}
+
+/*
+ * BgbbLoglikTables: the same likelihood through per-frequency tables (FitData): for each
+ * distinct x and each opportunity j of its range, log A(j) = the "alive" term at n = j
+ * with its gradient, and log D(j) = log of the sum of the dropout terms from j to the end
+ * of the range with the gradient of log D, built by one walk up the range and one pass
+ * down it. A pattern's dropout sum is then D(t_x) - D(n) = D(t_x) (1 - rho) with rho =
+ * D(n) / D(t_x), and its gradient (dD(t_x) - rho dD(n)) / (1 - rho): each pattern costs a
+ * few operations however many opportunities it spans. The dropout terms fall as j grows
+ * (each step multiplies them by factors below 1), so these suffix sums lose no precision.
+ */
+static double
+BgbbLoglikTables(const double *p, const FitData *d, double *grad)
+{
+	double	   *tab = d->scratch;
+	double		sum = 0,
+				g[4] = {0};
+
+	for (int k = 0; k < d->ndistinct[0]; k++)
+	{
+		double		x = d->distinct[0][k];
+		double	   *t = &tab[BGBB_TABLE_WIDTH * d->table_offset[k]];
+		int			len = d->table_len[k];
+		BgbbConst	c;
+		BgbbWalk	wk = {p, x};
+		double		lc;
+
+		BgbbConstants(p, x, &c, &lc);
+		BgbbWalkSet(&wk, d->table_first[k]);
+		/* up: log A and its gradient; the dropout term and its gradient in D's slots */
+		for (int j = 0; j < len; j++)
+		{
+			double	   *e = &t[BGBB_TABLE_WIDTH * j];
+
+			e[0] = wk.lb_ab + wk.lb_g0 - lc;
+			BgbbDeriv(&c, 0, wk.psi_bjx, wk.psi_abj, wk.psi_dj, wk.psi_gdj[0], &e[1]);
+			e[5] = wk.lb_ab + wk.lb_g1 - lc;
+			BgbbDeriv(&c, 1, wk.psi_bjx, wk.psi_abj, wk.psi_dj, wk.psi_gdj[1], &e[6]);
+			BgbbWalkNext(&wk);
+		}
+		/* down: D(j) = T(j) + D(j + 1), its gradient share R(j) = pi R(j + 1) + (1 - pi) dT(j) */
+		for (int j = len - 2; j >= 0; j--)
+		{
+			double	   *e = &t[BGBB_TABLE_WIDTH * j];
+			const double *up = e + BGBB_TABLE_WIDTH;
+			double		ld = LogAddExp(e[5], up[5]);
+			double		pi = exp(up[5] - ld);
+
+			e[5] = ld;
+			for (int q = 0; q < 4; q++)
+				e[6 + q] = pi * up[6 + q] + (1 - pi) * e[6 + q];
+		}
+	}
+	for (int i = 0; i < d->npatterns; i++)
+	{
+		const double *row = ROW(d, i);
+		int			k = d->index[0][i];
+		const double *t = &tab[BGBB_TABLE_WIDTH * d->table_offset[k]];
+		int			first = d->table_first[k];
+		const double *en = &t[BGBB_TABLE_WIDTH * ((int) row[2] - first)];
+		const double *etx = &t[BGBB_TABLE_WIDTH * ((int) row[1] - first)];
+		double		w = d->w[i];
+		double		ls = -HUGE_VAL,
+					rho = 0,
+					ll,
+					p1,
+					p2;
+
+		if ((i & (CHECK_EVERY - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (row[1] < row[2] && en[5] < etx[5])
+		{
+			rho = exp(en[5] - etx[5]);
+			ls = etx[5] + log1p(-rho);
+		}
+		else if (row[1] < row[2])
+		{
+			/* the sum is its first term when the rest underflows: take it as it is */
+			ls = etx[5];
+		}
+		Mix2(en[0], ls, &ll, &p1, &p2);
+		sum += w * ll;
+		for (int q = 0; q < 4; q++)
+			g[q] += w * (p1 * en[1 + q] + (p2 > 0 ? p2 * (etx[6 + q] - rho * en[6 + q]) / (1 - rho) : 0));
+	}
+	if (grad)
+		memcpy(grad, g, sizeof(g));
+	return sum;
+}
+
+/* BgbbLoglik: BG/BB log-likelihood, through the tables when the data have them. */
+static double
+BgbbLoglik(const double *p, const FitData *d, double *grad)
+{
+	if (d->table_first != NULL)
+		return BgbbLoglikTables(p, d, grad);
+	return BgbbLoglikLoop(p, d, grad);
 }
 
 /*

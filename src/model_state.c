@@ -695,6 +695,53 @@ IndexPairs(FitData *data)
 }
 
 /*
+ * IndexDiscrete: for the BG/BB likelihood, the distinct frequencies of the rows and, for
+ * each, the range of opportunities from its smallest recency to its largest number of
+ * periods (see FitData), when all of them fit in BGBB_TABLE_MAX entries. Returns the
+ * number of entries, 0 when there are no tables.
+ */
+static int64
+IndexDiscrete(FitData *data)
+{
+	int			nx;
+	int32	   *first,
+			   *len;
+	int64	   *offset;
+	int64		total = 0;
+
+	IndexColumn(data, 0);
+	nx = data->ndistinct[0];
+	first = palloc(sizeof(int32) * nx);
+	len = palloc0(sizeof(int32) * nx);
+	offset = palloc(sizeof(int64) * nx);
+	for (int k = 0; k < nx; k++)
+		first[k] = PG_INT32_MAX;
+	for (int i = 0; i < data->npatterns; i++)
+	{
+		const double *row = &data->rows[(size_t) i * 4];
+		int			k = data->index[0][i];
+
+		/* recency <= periods <= 2^31 - 1 (checked at input) */
+		first[k] = Min(first[k], (int32) row[1]);
+		len[k] = Max(len[k], (int32) row[2]);
+	}
+	for (int k = 0; k < nx; k++)
+	{
+		/* opportunities first .. periods: the table has room for j = periods as well */
+		len[k] = len[k] - first[k] + 1;
+		offset[k] = total;
+		total += len[k];
+		if (total > BGBB_TABLE_MAX)
+			return 0;
+	}
+	data->table_first = first;
+	data->table_len = len;
+	data->table_offset = offset;
+	data->table_entries = total;
+	return total;
+}
+
+/*
  * FitDataFromRows: describes npatterns sorted, distinct rows of a layout (each row its
  * values and its weight) for the optimiser: the weights the likelihoods use, their sum,
  * and the lookup tables and work space the layout's likelihoods use, in the current
@@ -726,6 +773,8 @@ FitDataFromRows(const double *rows, int npatterns, FitLayout layout, FitData *da
 		scratch = Max(2 * ((Size) data->ndistinct[1] + data->ndistinct[2]),
 					  5 * (Size) data->npairs + 4 * (Size) data->ndistinct[2]);
 	}
+	if (layout == FIT_LAYOUT_DISCRETE && npatterns > 0)
+		scratch = Max(scratch, BGBB_TABLE_WIDTH * (Size) IndexDiscrete(data));
 	if (layout == FIT_LAYOUT_SPEND && npatterns > 0)
 	{
 		double	   *logs = palloc(sizeof(double) * npatterns);
