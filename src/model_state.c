@@ -67,7 +67,7 @@ NewFitState(FitLayout layout, int capacity)
 	return st;
 }
 
-/* CompareRows: qsort_arg comparator ordering rows by their values (not the weight). */
+/* CompareRows: SortRecords comparator ordering rows by their values (not the weight). */
 static int
 CompareRows(const void *a, const void *b, void *arg)
 {
@@ -83,6 +83,79 @@ CompareRows(const void *a, const void *b, void *arg)
 			return 1;
 	}
 	return 0;
+}
+
+/* Elements between two interrupt checks in the loops over a state's patterns. */
+#define CHECK_EVERY 65536
+
+/* Records SortRecords sorts with qsort_arg before merging (each a few ms at most). */
+#define SORT_RUN 8192
+
+/* CopyWords: copies a record of `words` 8-byte words. */
+static inline void
+CopyWords(uint64 *dst, const uint64 *src, size_t words)
+{
+	for (size_t w = 0; w < words; w++)
+		dst[w] = src[w];
+}
+
+/*
+ * SortRecords: sorts n records of `size` bytes (a multiple of 8, 8-byte aligned) at base
+ * by cmp: runs of SORT_RUN records by qsort_arg, then bottom-up merges of the runs,
+ * checking for interrupts while it goes, so that sorting the millions of patterns a large
+ * state can hold never delays a cancel (one qsort of them could not be interrupted).
+ */
+static void
+SortRecords(void *base, size_t n, size_t size,
+			int (*cmp) (const void *a, const void *b, void *arg), void *arg)
+{
+	size_t		words = size / sizeof(uint64);
+	uint64	   *src = base;
+	uint64	   *dst;
+	uint64	   *buf;
+
+	for (size_t lo = 0; lo < n; lo += SORT_RUN)
+	{
+		CHECK_FOR_INTERRUPTS();
+		qsort_arg(src + lo * words, Min(SORT_RUN, n - lo), size, cmp, arg);
+	}
+	if (n <= SORT_RUN)
+		return;
+	buf = dst = palloc(n * size);
+	for (size_t width = SORT_RUN; width < n; width *= 2)
+	{
+		for (size_t lo = 0; lo < n; lo += 2 * width)
+		{
+			size_t		mid = Min(lo + width, n),
+						hi = Min(lo + 2 * width, n),
+						i = lo,
+						j = mid,
+						k = lo;
+
+			while (i < mid && j < hi)
+			{
+				if ((k & (CHECK_EVERY - 1)) == 0)
+					CHECK_FOR_INTERRUPTS();
+				if (cmp(src + j * words, src + i * words, arg) < 0)
+					CopyWords(dst + (k++) * words, src + (j++) * words, words);
+				else
+					CopyWords(dst + (k++) * words, src + (i++) * words, words);
+			}
+			memcpy(dst + k * words, src + i * words, (mid - i) * size);
+			k += mid - i;
+			memcpy(dst + k * words, src + j * words, (hi - j) * size);
+		}
+		/* the merged runs are in dst: merge them back the other way next */
+		{
+			uint64	   *t = src;
+
+			src = dst;
+			dst = t;
+		}
+	}
+	if (src != base)
+		memcpy(base, src, n * size);
+	pfree(buf);
 }
 
 /* RowHash: a hash of a pattern's values (their bit patterns, mixed). */
@@ -138,7 +211,11 @@ RebuildSlots(FitState *st)
 {
 	memset(FIT_SLOTS(st), 0, sizeof(int32) * 2 * (Size) st->capacity);
 	for (int i = 0; i < st->npatterns; i++)
+	{
+		if ((i & (CHECK_EVERY - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
 		*FindSlot(st, FIT_ROW(st, i)) = i + 1;
+	}
 }
 
 /*
@@ -241,7 +318,7 @@ CompactFitState(FitState *st)
 
 	if (st->sorted)
 		return;
-	qsort_arg(st->rows, st->npatterns, sizeof(double) * (ncols + 1), CompareRows, &ncols);
+	SortRecords(st->rows, st->npatterns, sizeof(double) * (ncols + 1), CompareRows, &ncols);
 	RebuildSlots(st);
 	st->sorted = 1;
 }
@@ -553,9 +630,9 @@ FitStateCopyCompact(Datum d, FitLayout layout)
 	return st;
 }
 
-/* CompareDoubles: qsort comparator for doubles. */
+/* CompareDoubles: SortRecords comparator for doubles. */
 static int
-CompareDoubles(const void *a, const void *b)
+CompareDoubles(const void *a, const void *b, void *arg)
 {
 	double		x = *(const double *) a;
 	double		y = *(const double *) b;
@@ -597,20 +674,24 @@ IndexColumn(FitData *data, int c)
 
 	for (int i = 0; i < n; i++)
 		values[i] = data->rows[(size_t) i * width + c];
-	qsort(values, n, sizeof(double), CompareDoubles);
+	SortRecords(values, n, sizeof(double), CompareDoubles, NULL);
 	for (int i = 0; i < n; i++)
 		if (nd == 0 || values[nd - 1] != values[i])
 			values[nd++] = values[i];
 	for (int i = 0; i < n; i++)
+	{
+		if ((i & (CHECK_EVERY - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
 		index[i] = FindValue(values, nd, data->rows[(size_t) i * width + c]);
+	}
 	data->distinct[c] = values;
 	data->index[c] = index;
 	data->ndistinct[c] = nd;
 }
 
-/* ComparePairs: qsort comparator of (x, t) pairs, x first. */
+/* ComparePairs: SortRecords comparator of (x, t) pairs, x first. */
 static int
-ComparePairs(const void *a, const void *b)
+ComparePairs(const void *a, const void *b, void *arg)
 {
 	const double *p = (const double *) a;
 	const double *q = (const double *) b;
@@ -632,7 +713,7 @@ FindPair(const double *pairs, int n, double x, double t)
 	{
 		int			mid = (lo + hi) / 2;
 
-		if (ComparePairs(&pairs[2 * mid], key) < 0)
+		if (ComparePairs(&pairs[2 * mid], key, NULL) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -664,9 +745,9 @@ IndexPairs(FitData *data)
 		pairs[4 * i + 2] = row[0];
 		pairs[4 * i + 3] = row[2];
 	}
-	qsort(pairs, 2 * (Size) n, sizeof(double) * 2, ComparePairs);
+	SortRecords(pairs, 2 * (Size) n, sizeof(double) * 2, ComparePairs, NULL);
 	for (int i = 0; i < 2 * n; i++)
-		if (np == 0 || ComparePairs(&pairs[2 * (np - 1)], &pairs[2 * i]) != 0)
+		if (np == 0 || ComparePairs(&pairs[2 * (np - 1)], &pairs[2 * i], NULL) != 0)
 		{
 			pairs[2 * np] = pairs[2 * i];
 			pairs[2 * np + 1] = pairs[2 * i + 1];
@@ -676,6 +757,8 @@ IndexPairs(FitData *data)
 	{
 		const double *row = &data->rows[(size_t) i * 4];
 
+		if ((i & (CHECK_EVERY - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
 		of_recency[i] = FindPair(pairs, np, row[0], row[1]);
 		of_age[i] = FindPair(pairs, np, row[0], row[2]);
 	}
