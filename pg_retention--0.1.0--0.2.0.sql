@@ -1275,3 +1275,170 @@ BEGIN
 		EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
 	END LOOP;
 END $$;
+
+-- Issue 14: CLV a team can trust and act on (docs/clv.md). Everything below is new in 0.2.0
+-- and created exactly as src/sql/50_clv.sql creates it in a fresh install.
+
+-- Forecasts for one customer after the end of observation T: a window (T + t1, T + t2],
+-- the conditional distribution of the purchases in it with a prediction interval, and CLV
+-- as a schedule per period (docs/clv.md, "Forecasts").
+CREATE FUNCTION retention.expected_purchases(model retention.bgnbd_model, t1 float8, t2 float8, frequency integer, recency float8, "T" float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'bgnbd_expected_window' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.expected_purchases(model retention.mbgnbd_model, t1 float8, t2 float8, frequency integer, recency float8, "T" float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'mbgnbd_expected_window' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.expected_purchases(model retention.paretonbd_model, t1 float8, t2 float8, frequency integer, recency float8, "T" float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'paretonbd_expected_window' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.expected_purchases(model retention.bgbb_model, from_period integer, to_period integer, frequency integer, recency integer, periods integer)
+RETURNS float8 AS 'MODULE_PATHNAME', 'bgbb_expected_window' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.prob_purchases(model retention.bgnbd_model, n integer, t1 float8, t2 float8, frequency integer, recency float8, "T" float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'bgnbd_prob_window' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.prob_purchases(model retention.mbgnbd_model, n integer, t1 float8, t2 float8, frequency integer, recency float8, "T" float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'mbgnbd_prob_window' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.prob_purchases(model retention.paretonbd_model, n integer, t1 float8, t2 float8, frequency integer, recency float8, "T" float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'paretonbd_prob_window' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.prob_purchases(model retention.bgbb_model, n integer, from_period integer, to_period integer, frequency integer, recency integer, periods integer)
+RETURNS float8 AS 'MODULE_PATHNAME', 'bgbb_prob_window' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.purchases_interval(model retention.bgnbd_model, t1 float8, t2 float8, frequency integer, recency float8, "T" float8,
+	level float8 DEFAULT 0.9, OUT lower integer, OUT upper integer, OUT coverage float8, OUT expected float8)
+RETURNS record AS 'MODULE_PATHNAME', 'bgnbd_purchases_interval' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.purchases_interval(model retention.mbgnbd_model, t1 float8, t2 float8, frequency integer, recency float8, "T" float8,
+	level float8 DEFAULT 0.9, OUT lower integer, OUT upper integer, OUT coverage float8, OUT expected float8)
+RETURNS record AS 'MODULE_PATHNAME', 'mbgnbd_purchases_interval' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.purchases_interval(model retention.paretonbd_model, t1 float8, t2 float8, frequency integer, recency float8, "T" float8,
+	level float8 DEFAULT 0.9, OUT lower integer, OUT upper integer, OUT coverage float8, OUT expected float8)
+RETURNS record AS 'MODULE_PATHNAME', 'paretonbd_purchases_interval' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.purchases_interval(model retention.bgbb_model, from_period integer, to_period integer, frequency integer, recency integer, periods integer,
+	level float8 DEFAULT 0.9, OUT lower integer, OUT upper integer, OUT coverage float8, OUT expected float8)
+RETURNS record AS 'MODULE_PATHNAME', 'bgbb_purchases_interval' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.clv_schedule(model retention.bgnbd_model, spend retention.gammagamma_model,
+	frequency integer, recency float8, "T" float8, monetary_value float8,
+	periods integer, discount_rate float8, period_length float8)
+RETURNS TABLE (period integer, t_start float8, t_end float8, expected_purchases float8, expected_spend float8,
+	expected_revenue float8, discount_factor float8, discounted_value float8, cumulative_value float8, p_alive float8)
+AS 'MODULE_PATHNAME', 'bgnbd_clv_schedule' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 12;
+CREATE FUNCTION retention.clv_schedule(model retention.mbgnbd_model, spend retention.gammagamma_model,
+	frequency integer, recency float8, "T" float8, monetary_value float8,
+	periods integer, discount_rate float8, period_length float8)
+RETURNS TABLE (period integer, t_start float8, t_end float8, expected_purchases float8, expected_spend float8,
+	expected_revenue float8, discount_factor float8, discounted_value float8, cumulative_value float8, p_alive float8)
+AS 'MODULE_PATHNAME', 'mbgnbd_clv_schedule' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 12;
+CREATE FUNCTION retention.clv_schedule(model retention.paretonbd_model, spend retention.gammagamma_model,
+	frequency integer, recency float8, "T" float8, monetary_value float8,
+	periods integer, discount_rate float8, period_length float8)
+RETURNS TABLE (period integer, t_start float8, t_end float8, expected_purchases float8, expected_spend float8,
+	expected_revenue float8, discount_factor float8, discounted_value float8, cumulative_value float8, p_alive float8)
+AS 'MODULE_PATHNAME', 'paretonbd_clv_schedule' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 12;
+COMMENT ON FUNCTION retention.expected_purchases(retention.bgnbd_model, float8, float8, integer, float8, float8) IS
+	'BG/NBD: expected purchases in the window (T + t1, T + t2] of a customer with (frequency, recency, T)';
+COMMENT ON FUNCTION retention.expected_purchases(retention.mbgnbd_model, float8, float8, integer, float8, float8) IS
+	'MBG/NBD: expected purchases in the window (T + t1, T + t2] of a customer with (frequency, recency, T)';
+COMMENT ON FUNCTION retention.expected_purchases(retention.paretonbd_model, float8, float8, integer, float8, float8) IS
+	'Pareto/NBD: expected purchases in the window (T + t1, T + t2] of a customer with (frequency, recency, T)';
+COMMENT ON FUNCTION retention.expected_purchases(retention.bgbb_model, integer, integer, integer, integer, integer) IS
+	'BG/BB: expected transactions at opportunities periods + from_period + 1 .. periods + to_period of a customer with (frequency, recency, periods)';
+COMMENT ON FUNCTION retention.prob_purchases(retention.bgnbd_model, integer, float8, float8, integer, float8, float8) IS
+	'BG/NBD: probability that a customer with (frequency, recency, T) makes exactly n purchases in (T + t1, T + t2]';
+COMMENT ON FUNCTION retention.prob_purchases(retention.mbgnbd_model, integer, float8, float8, integer, float8, float8) IS
+	'MBG/NBD: probability that a customer with (frequency, recency, T) makes exactly n purchases in (T + t1, T + t2]';
+COMMENT ON FUNCTION retention.prob_purchases(retention.paretonbd_model, integer, float8, float8, integer, float8, float8) IS
+	'Pareto/NBD: probability that a customer with (frequency, recency, T) makes exactly n purchases in (T + t1, T + t2]';
+COMMENT ON FUNCTION retention.prob_purchases(retention.bgbb_model, integer, integer, integer, integer, integer, integer) IS
+	'BG/BB: probability that a customer with (frequency, recency, periods) makes exactly n transactions in the window of opportunities';
+COMMENT ON FUNCTION retention.purchases_interval(retention.bgnbd_model, float8, float8, integer, float8, float8, float8) IS
+	'BG/NBD: equal-tailed prediction interval for a customer''s purchases in (T + t1, T + t2], with its coverage and the expected purchases';
+COMMENT ON FUNCTION retention.purchases_interval(retention.mbgnbd_model, float8, float8, integer, float8, float8, float8) IS
+	'MBG/NBD: equal-tailed prediction interval for a customer''s purchases in (T + t1, T + t2], with its coverage and the expected purchases';
+COMMENT ON FUNCTION retention.purchases_interval(retention.paretonbd_model, float8, float8, integer, float8, float8, float8) IS
+	'Pareto/NBD: equal-tailed prediction interval for a customer''s purchases in (T + t1, T + t2], with its coverage and the expected purchases';
+COMMENT ON FUNCTION retention.purchases_interval(retention.bgbb_model, integer, integer, integer, integer, integer, float8) IS
+	'BG/BB: equal-tailed prediction interval for a customer''s transactions in the window of opportunities, with its coverage and the expected transactions';
+COMMENT ON FUNCTION retention.clv_schedule(retention.bgnbd_model, retention.gammagamma_model, integer, float8, float8, float8, integer, float8, float8) IS
+	'CLV as a schedule (BG/NBD x Gamma-Gamma): per period expected purchases and revenue, discount factor, discounted value, P(alive); the discounted values add up to clv()';
+COMMENT ON FUNCTION retention.clv_schedule(retention.mbgnbd_model, retention.gammagamma_model, integer, float8, float8, float8, integer, float8, float8) IS
+	'CLV as a schedule (MBG/NBD x Gamma-Gamma): per period expected purchases and revenue, discount factor, discounted value, P(alive); the discounted values add up to clv()';
+COMMENT ON FUNCTION retention.clv_schedule(retention.paretonbd_model, retention.gammagamma_model, integer, float8, float8, float8, integer, float8, float8) IS
+	'CLV as a schedule (Pareto/NBD x Gamma-Gamma): per period expected purchases and revenue, discount factor, discounted value, P(alive); the discounted values add up to clv()';
+
+-- The fitting state itself, for refits and the bootstrap: aggregates that stop at the
+-- fit_state (combinable like the fitting aggregates), its patterns, and resamples of it.
+CREATE AGGREGATE retention.fit_state_rft(frequency integer, recency float8, t float8) (
+	SFUNC = retention.fit_state_rft_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, PARALLEL = SAFE);
+CREATE AGGREGATE retention.fit_state_rft(frequency integer, recency float8, t float8, weight bigint) (
+	SFUNC = retention.fit_state_rft_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, PARALLEL = SAFE);
+CREATE AGGREGATE retention.fit_state_discrete(frequency integer, recency integer, periods integer) (
+	SFUNC = retention.fit_state_discrete_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, PARALLEL = SAFE);
+CREATE AGGREGATE retention.fit_state_discrete(frequency integer, recency integer, periods integer, weight bigint) (
+	SFUNC = retention.fit_state_discrete_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, PARALLEL = SAFE);
+CREATE AGGREGATE retention.fit_state_spend(frequency integer, monetary_value float8) (
+	SFUNC = retention.fit_state_spend_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, PARALLEL = SAFE);
+CREATE AGGREGATE retention.fit_state_spend(frequency integer, monetary_value float8, weight bigint) (
+	SFUNC = retention.fit_state_spend_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, PARALLEL = SAFE);
+CREATE AGGREGATE retention.fit_state_survival(periods integer, churned boolean) (
+	SFUNC = retention.fit_state_survival_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, PARALLEL = SAFE);
+CREATE AGGREGATE retention.fit_state_survival(periods integer, churned boolean, weight bigint) (
+	SFUNC = retention.fit_state_survival_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.fit_state_rft(integer, float8, float8) IS
+	'the fit_state of (frequency, recency, T) rows, as bgnbd_fit, paretonbd_fit and mbgnbd_fit build it (fit it with bgnbd_fit_final ...)';
+COMMENT ON AGGREGATE retention.fit_state_rft(integer, float8, float8, bigint) IS
+	'the fit_state of (frequency, recency, T) patterns with weights';
+COMMENT ON AGGREGATE retention.fit_state_discrete(integer, integer, integer) IS
+	'the fit_state of discrete-time (frequency, recency, periods) rows, as bgbb_fit builds it';
+COMMENT ON AGGREGATE retention.fit_state_discrete(integer, integer, integer, bigint) IS
+	'the fit_state of discrete-time (frequency, recency, periods) patterns with weights';
+COMMENT ON AGGREGATE retention.fit_state_spend(integer, float8) IS
+	'the fit_state of (frequency, mean repeat-purchase value) rows, as gammagamma_fit builds it';
+COMMENT ON AGGREGATE retention.fit_state_spend(integer, float8, bigint) IS
+	'the fit_state of (frequency, mean value) patterns with weights';
+COMMENT ON AGGREGATE retention.fit_state_survival(integer, boolean) IS
+	'the fit_state of (periods, churned) rows, as sbg_fit builds it';
+COMMENT ON AGGREGATE retention.fit_state_survival(integer, boolean, bigint) IS
+	'the fit_state of (periods, churned) patterns with weights';
+
+CREATE FUNCTION retention.fit_state_patterns(state retention.fit_state)
+RETURNS TABLE (frequency integer, recency float8, t float8, weight bigint)
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.fit_state_resample(state retention.fit_state, seed bigint, replicate integer)
+RETURNS retention.fit_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.fit_state_patterns(retention.fit_state) IS
+	'the patterns of an rft or discrete fit_state with their weights (t holds the periods of discrete states)';
+COMMENT ON FUNCTION retention.fit_state_resample(retention.fit_state, bigint, integer) IS
+	'bootstrap replicate number replicate of seed: the state''s customers drawn with replacement, as the *_bootstrap functions draw them (replicate 0: the state itself)';
+
+CREATE FUNCTION retention.bgnbd_bootstrap(state retention.fit_state, replicates integer, seed bigint)
+RETURNS TABLE (replicate integer, model retention.bgnbd_model)
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.mbgnbd_bootstrap(state retention.fit_state, replicates integer, seed bigint)
+RETURNS TABLE (replicate integer, model retention.mbgnbd_model)
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.paretonbd_bootstrap(state retention.fit_state, replicates integer, seed bigint)
+RETURNS TABLE (replicate integer, model retention.paretonbd_model)
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.bgbb_bootstrap(state retention.fit_state, replicates integer, seed bigint)
+RETURNS TABLE (replicate integer, model retention.bgbb_model)
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.gammagamma_bootstrap(state retention.fit_state, replicates integer, seed bigint)
+RETURNS TABLE (replicate integer, model retention.gammagamma_model)
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.sbg_bootstrap(state retention.fit_state, replicates integer, seed bigint)
+RETURNS TABLE (replicate integer, model retention.sbg_model)
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.bgnbd_bootstrap(retention.fit_state, integer, bigint) IS
+	'BG/NBD fitted to all the state''s customers (replicate 0) and to replicates resamples of them drawn with replacement (1 .. replicates); the same seed gives the same rows';
+COMMENT ON FUNCTION retention.mbgnbd_bootstrap(retention.fit_state, integer, bigint) IS
+	'MBG/NBD fitted to all the state''s customers (replicate 0) and to replicates resamples of them drawn with replacement';
+COMMENT ON FUNCTION retention.paretonbd_bootstrap(retention.fit_state, integer, bigint) IS
+	'Pareto/NBD fitted to all the state''s customers (replicate 0) and to replicates resamples of them drawn with replacement';
+COMMENT ON FUNCTION retention.bgbb_bootstrap(retention.fit_state, integer, bigint) IS
+	'BG/BB fitted to all the state''s customers (replicate 0) and to replicates resamples of them drawn with replacement';
+COMMENT ON FUNCTION retention.gammagamma_bootstrap(retention.fit_state, integer, bigint) IS
+	'Gamma-Gamma fitted to all the state''s customers (replicate 0) and to replicates resamples of them drawn with replacement';
+COMMENT ON FUNCTION retention.sbg_bootstrap(retention.fit_state, integer, bigint) IS
+	'sBG fitted to all the state''s customers (replicate 0) and to replicates resamples of them drawn with replacement';

@@ -159,6 +159,35 @@ typedef struct FitResult
 	bool		hessian_ok;		/* hessian holds a positive definite matrix */
 } FitResult;
 
+/*
+ * A continuous-time purchase model's formulas for one customer (frequency x, recency
+ * t_x, age T), parameters p: what the scoring, forecast and evaluation functions share.
+ */
+typedef struct PurchaseModel
+{
+	const ModelSpec *spec;		/* the fitted model */
+	/* P(alive at T | x, t_x, T) */
+	double		(*alive) (const double *p, double x, double tx, double T);
+	/* expected purchases in (T, T + t] of the customer if alive at T */
+	double		(*expected) (const double *p, double t, double x, double tx, double T);
+	/* P(alive at T + t | alive at T, x, t_x, T) */
+	double		(*survival) (const double *p, double t, double x, double tx, double T);
+} PurchaseModel;
+
+/* The arguments of clv and clv_schedule, read and checked (ReadClvArgs). */
+typedef struct ClvArgs
+{
+	double		p[CLV_MAX_PARAMS];	/* the purchase model's parameters */
+	double		x;				/* frequency */
+	double		tx;				/* recency */
+	double		T;				/* age */
+	double		spend;			/* expected spend per purchase (Gamma-Gamma) */
+	double		alive;			/* P(alive at T) */
+	int32		periods;		/* discounting periods */
+	double		rate;			/* discount rate per period */
+	double		length;			/* period length in model time units */
+} ClvArgs;
+
 /* log(exp(a) + exp(b)) without overflow. */
 static inline double
 LogAddExp(double a, double b)
@@ -173,6 +202,7 @@ LogAddExp(double a, double b)
 /* model_state.c */
 extern void CheckPattern(FitLayout layout, const double *v, double weight);
 extern FitState *FitStateCopyCompact(Datum d, FitLayout layout);
+extern FitState *FitStateFromRows(FitState *st, int npatterns);
 extern void FitDataFromState(const FitState *st, FitData *data);
 extern void FitDataFromRows(const double *rows, int npatterns, FitLayout layout, FitData *data);
 extern Datum FitFinal(FunctionCallInfo fcinfo, const ModelSpec *spec);
@@ -184,6 +214,7 @@ extern double LogBeta(double a, double b);
 extern double Digamma(double x);
 extern double Hyp2F1(double a, double b, double c, double z);
 extern bool Hyp2F1Log(double a, double b, double c, double z, double *logf, double *dlog);
+extern void GaussLegendre(int n, double *x, double *w);
 
 /* model_optim.c */
 extern int	fit_time_limit_ms;
@@ -202,5 +233,17 @@ extern const ModelSpec sbg_spec;
 extern double BgbbLogL(const double *p, double x, double tx, double n);
 extern double ParetoLogA0(double r, double alpha, double s, double beta, double x, double tx,
 						  double T);
+
+/* model_btyd.c: the per-model formulas and the reading of scoring arguments */
+extern const PurchaseModel bgnbd_purchase;
+extern const PurchaseModel mbgnbd_purchase;
+extern const PurchaseModel pareto_purchase;
+extern void ReadModel(FunctionCallInfo fcinfo, int argno, const ModelSpec *spec, double *p);
+extern void ReadRft(FunctionCallInfo fcinfo, int first, double *x, double *tx, double *T);
+extern void ReadDiscrete(FunctionCallInfo fcinfo, int first, double *x, double *tx, double *n);
+extern void ReadClvArgs(FunctionCallInfo fcinfo, const PurchaseModel *m, ClvArgs *c);
+extern void CheckHorizon(double t);
+extern double Finite(double v, const char *model);
+extern double BgbbExpected(const double *p, double m, double x, double tx, double n);
 
 #endif							/* PG_RETENTION_CLV_H */

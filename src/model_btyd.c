@@ -47,7 +47,7 @@ typedef struct ModelCache
  * ReadModel: reads the parameters of the model row in argument argno into p, checking
  * that they are present, positive and finite and that the fit did not fail.
  */
-static void
+void
 ReadModel(FunctionCallInfo fcinfo, int argno, const ModelSpec *spec, double *p)
 {
 	HeapTupleHeader row = PG_GETARG_HEAPTUPLEHEADER(argno);
@@ -96,7 +96,7 @@ ReadModel(FunctionCallInfo fcinfo, int argno, const ModelSpec *spec, double *p)
 }
 
 /* ReadRft: reads and checks (frequency, recency, T) from arguments first..first+2. */
-static void
+void
 ReadRft(FunctionCallInfo fcinfo, int first, double *x, double *tx, double *T)
 {
 	double		v[3];
@@ -111,7 +111,7 @@ ReadRft(FunctionCallInfo fcinfo, int first, double *x, double *tx, double *T)
 }
 
 /* CheckHorizon: a prediction horizon t must be finite and not negative. */
-static void
+void
 CheckHorizon(double t)
 {
 	if (!(t >= 0 && isfinite(t)))
@@ -122,7 +122,7 @@ CheckHorizon(double t)
 }
 
 /* Finite: returns v, or raises an error when a score could not be computed. */
-static double
+double
 Finite(double v, const char *model)
 {
 	if (!isfinite(v))
@@ -233,36 +233,78 @@ ParetoExpected(const double *p, double t, double x, double tx, double T)
 	return scale * g;
 }
 
-/* Expected purchases of a continuous-time model's customer who is alive at T. */
-typedef double (*ExpectedFn) (const double *p, double t, double x, double tx, double T);
+/*
+ * BgFamilySurvival: BG/NBD (or, modified, MBG/NBD) probability that a customer alive at T
+ * is still alive at T + t: given alive, lambda ~ Gamma(r + x, alpha + T) and p ~ Beta(a,
+ * b') with b' = b + x (+ 1 for MBG/NBD), and dropping out at a purchase leaves the
+ * customer alive with probability E[exp(-lambda p t)] = (alpha'/(alpha' + t))^(r+x)
+ * 2F1(r + x, b'; a + b'; t / (alpha' + t)) (the Beta integral by Euler's formula, then
+ * Pfaff's transformation), alpha' = alpha + T.
+ */
+static double
+BgFamilySurvival(const double *p, double t, double x, double T, bool modified)
+{
+	double		r = p[0],
+				alpha = p[1] + T,
+				a = p[2],
+				b = p[3] + x + (modified ? 1 : 0);
 
-/* Probability that a continuous-time model's customer is alive at T. */
-typedef double (*AliveFn) (const double *p, double x, double tx, double T);
+	if (t == 0)
+		return 1;
+	return exp((r + x) * log(alpha / (alpha + t))) * Hyp2F1(r + x, b, a + b, t / (alpha + t));
+}
+
+/* BgnbdSurvival: BG/NBD P(alive at T + t | alive at T). */
+static double
+BgnbdSurvival(const double *p, double t, double x, double tx, double T)
+{
+	return BgFamilySurvival(p, t, x, T, false);
+}
+
+/* MbgnbdSurvival: MBG/NBD P(alive at T + t | alive at T). */
+static double
+MbgnbdSurvival(const double *p, double t, double x, double tx, double T)
+{
+	return BgFamilySurvival(p, t, x, T, true);
+}
+
+/*
+ * ParetoSurvival: Pareto/NBD P(alive at T + t | alive at T) = ((beta + T) / (beta + T +
+ * t))^s: given alive, mu ~ Gamma(s, beta + T) and lifetimes are memoryless.
+ */
+static double
+ParetoSurvival(const double *p, double t, double x, double tx, double T)
+{
+	return exp(p[2] * log((p[3] + T) / (p[3] + T + t)));
+}
+
+const PurchaseModel bgnbd_purchase = {&bgnbd_spec, BgnbdPAlive, BgnbdExpected, BgnbdSurvival};
+const PurchaseModel mbgnbd_purchase = {&mbgnbd_spec, MbgnbdPAlive, MbgnbdExpected, MbgnbdSurvival};
+const PurchaseModel pareto_purchase = {&pareto_spec, ParetoPAlive, ParetoExpected, ParetoSurvival};
 
 /*
  * ScoreRft: the shared body of expected_purchases and p_alive for the continuous-time
  * models: model in argument 0, then (t when with_t), frequency, recency, T.
  */
 static Datum
-ScoreRft(FunctionCallInfo fcinfo, const ModelSpec *spec, ExpectedFn expected, AliveFn alive,
-		 bool want_expected)
+ScoreRft(FunctionCallInfo fcinfo, const PurchaseModel *m, bool want_expected)
 {
 	double		p[CLV_MAX_PARAMS];
 	double		x,
 				tx,
 				T;
 
-	ReadModel(fcinfo, 0, spec, p);
+	ReadModel(fcinfo, 0, m->spec, p);
 	if (want_expected)
 	{
 		double		t = PG_GETARG_FLOAT8(1);
 
 		CheckHorizon(t);
 		ReadRft(fcinfo, 2, &x, &tx, &T);
-		PG_RETURN_FLOAT8(Finite(expected(p, t, x, tx, T) * alive(p, x, tx, T), spec->name));
+		PG_RETURN_FLOAT8(Finite(m->expected(p, t, x, tx, T) * m->alive(p, x, tx, T), m->spec->name));
 	}
 	ReadRft(fcinfo, 1, &x, &tx, &T);
-	PG_RETURN_FLOAT8(Finite(alive(p, x, tx, T), spec->name));
+	PG_RETURN_FLOAT8(Finite(m->alive(p, x, tx, T), m->spec->name));
 }
 
 PG_FUNCTION_INFO_V1(bgnbd_expected_purchases);
@@ -270,7 +312,7 @@ PG_FUNCTION_INFO_V1(bgnbd_expected_purchases);
 Datum
 bgnbd_expected_purchases(PG_FUNCTION_ARGS)
 {
-	return ScoreRft(fcinfo, &bgnbd_spec, BgnbdExpected, BgnbdPAlive, true);
+	return ScoreRft(fcinfo, &bgnbd_purchase, true);
 }
 
 PG_FUNCTION_INFO_V1(bgnbd_p_alive);
@@ -278,7 +320,7 @@ PG_FUNCTION_INFO_V1(bgnbd_p_alive);
 Datum
 bgnbd_p_alive(PG_FUNCTION_ARGS)
 {
-	return ScoreRft(fcinfo, &bgnbd_spec, BgnbdExpected, BgnbdPAlive, false);
+	return ScoreRft(fcinfo, &bgnbd_purchase, false);
 }
 
 PG_FUNCTION_INFO_V1(mbgnbd_expected_purchases);
@@ -286,7 +328,7 @@ PG_FUNCTION_INFO_V1(mbgnbd_expected_purchases);
 Datum
 mbgnbd_expected_purchases(PG_FUNCTION_ARGS)
 {
-	return ScoreRft(fcinfo, &mbgnbd_spec, MbgnbdExpected, MbgnbdPAlive, true);
+	return ScoreRft(fcinfo, &mbgnbd_purchase, true);
 }
 
 PG_FUNCTION_INFO_V1(mbgnbd_p_alive);
@@ -294,7 +336,7 @@ PG_FUNCTION_INFO_V1(mbgnbd_p_alive);
 Datum
 mbgnbd_p_alive(PG_FUNCTION_ARGS)
 {
-	return ScoreRft(fcinfo, &mbgnbd_spec, MbgnbdExpected, MbgnbdPAlive, false);
+	return ScoreRft(fcinfo, &mbgnbd_purchase, false);
 }
 
 PG_FUNCTION_INFO_V1(paretonbd_expected_purchases);
@@ -302,7 +344,7 @@ PG_FUNCTION_INFO_V1(paretonbd_expected_purchases);
 Datum
 paretonbd_expected_purchases(PG_FUNCTION_ARGS)
 {
-	return ScoreRft(fcinfo, &pareto_spec, ParetoExpected, ParetoPAlive, true);
+	return ScoreRft(fcinfo, &pareto_purchase, true);
 }
 
 PG_FUNCTION_INFO_V1(paretonbd_p_alive);
@@ -310,7 +352,7 @@ PG_FUNCTION_INFO_V1(paretonbd_p_alive);
 Datum
 paretonbd_p_alive(PG_FUNCTION_ARGS)
 {
-	return ScoreRft(fcinfo, &pareto_spec, ParetoExpected, ParetoPAlive, false);
+	return ScoreRft(fcinfo, &pareto_purchase, false);
 }
 
 PG_FUNCTION_INFO_V1(bgnbd_expected_purchases_new);
@@ -396,7 +438,7 @@ bgnbd_prob_purchases(PG_FUNCTION_ARGS)
  * ReadDiscrete: reads and checks (frequency, recency, periods) of the BG/BB model from
  * arguments first..first+2.
  */
-static void
+void
 ReadDiscrete(FunctionCallInfo fcinfo, int first, double *x, double *tx, double *n)
 {
 	double		v[3];
@@ -430,45 +472,28 @@ bgbb_p_alive(PG_FUNCTION_ARGS)
 								- BgbbLogL(p, x, tx, n)), bgbb_spec.name));
 }
 
-PG_FUNCTION_INFO_V1(bgbb_expected_purchases);
 /*
- * bgbb_expected_purchases(model, future_periods, frequency, recency, periods): expected
- * transactions in the next future_periods opportunities (Fader, Hardie & Shang 2010,
+ * BgbbExpected: expected transactions of a BG/BB customer (x transactions in n
+ * opportunities, the last at t_x) in the next m opportunities (Fader, Hardie & Shang 2010,
  * eq. 13).
  */
-Datum
-bgbb_expected_purchases(PG_FUNCTION_ARGS)
+double
+BgbbExpected(const double *p, double m, double x, double tx, double n)
 {
-	double		p[CLV_MAX_PARAMS];
-	int32		m = PG_GETARG_INT32(1);
-	double		x,
-				tx,
-				n,
-				alpha,
-				beta,
-				gamma,
-				delta,
+	double		alpha = p[0],
+				beta = p[1],
+				gamma = p[2],
+				delta = p[3],
 				res;
 
-	ReadModel(fcinfo, 0, &bgbb_spec, p);
-	if (m < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the number of future periods must not be negative"),
-				 errdetail("The number given was %d.", m)));
-	ReadDiscrete(fcinfo, 2, &x, &tx, &n);
-	alpha = p[0];
-	beta = p[1];
-	gamma = p[2];
-	delta = p[3];
 	if (m == 0)
-		PG_RETURN_FLOAT8(0);
+		return 0;
 	/* the closed form divides by gamma - 1; sum the expected transactions otherwise */
 	if (fabs(gamma - 1) < 1e-8)
 	{
 		res = 0;
 		/* m can be 2^31 - 1: an int64 counter (an int one would overflow past it), interruptible */
-		for (int64 i = 1; i <= m; i++)
+		for (int64 i = 1; i <= (int64) m; i++)
 		{
 			CHECK_FOR_INTERRUPTS();
 			res += exp(LogBeta(gamma, delta + n + i) - LogBeta(gamma, delta));
@@ -478,9 +503,32 @@ bgbb_expected_purchases(PG_FUNCTION_ARGS)
 		res = delta / (gamma - 1) * exp(lgamma(gamma + delta) - lgamma(1 + delta))
 			* (exp(lgamma(1 + delta + n) - lgamma(gamma + delta + n))
 			   - exp(lgamma(1 + delta + n + m) - lgamma(gamma + delta + n + m)));
-	res *= exp(LogBeta(alpha + x + 1, beta + n - x) - LogBeta(alpha, beta)
-			   - BgbbLogL(p, x, tx, n));
-	PG_RETURN_FLOAT8(Finite(res, bgbb_spec.name));
+	return res * exp(LogBeta(alpha + x + 1, beta + n - x) - LogBeta(alpha, beta)
+					 - BgbbLogL(p, x, tx, n));
+}
+
+PG_FUNCTION_INFO_V1(bgbb_expected_purchases);
+/*
+ * bgbb_expected_purchases(model, future_periods, frequency, recency, periods): expected
+ * transactions in the next future_periods opportunities (BgbbExpected).
+ */
+Datum
+bgbb_expected_purchases(PG_FUNCTION_ARGS)
+{
+	double		p[CLV_MAX_PARAMS];
+	int32		m = PG_GETARG_INT32(1);
+	double		x,
+				tx,
+				n;
+
+	ReadModel(fcinfo, 0, &bgbb_spec, p);
+	if (m < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the number of future periods must not be negative"),
+				 errdetail("The number given was %d.", m)));
+	ReadDiscrete(fcinfo, 2, &x, &tx, &n);
+	PG_RETURN_FLOAT8(Finite(BgbbExpected(p, m, x, tx, n), bgbb_spec.name));
 }
 
 PG_FUNCTION_INFO_V1(gammagamma_expected_spend);
@@ -516,81 +564,77 @@ gammagamma_expected_spend(PG_FUNCTION_ARGS)
 }
 
 /*
- * ClvSum: discounted CLV: spend times the expected purchases of each of `periods` periods
- * of length `length` (in the model's time unit), discounted at `rate` per period. P(alive)
- * is the same factor in every period's expectation, so it is computed once.
+ * ReadClvArgs: reads and checks the arguments of clv and clv_schedule (purchase model,
+ * spend model, frequency, recency, T, monetary_value, periods, discount_rate,
+ * period_length) into c, with the customer's expected spend per purchase from the
+ * Gamma-Gamma model: p (gamma + x mbar) / (p x + q - 1), for x = 0 the population mean
+ * p gamma / (q - 1).
  */
-static double
-ClvSum(ExpectedFn expected, AliveFn alive, const double *p, double x, double tx, double T,
-	   double spend, int periods, double rate, double length)
+void
+ReadClvArgs(FunctionCallInfo fcinfo, const PurchaseModel *m, ClvArgs *c)
 {
-	double		clv = 0,
-				prev = 0;
-
-	if (periods == 0)
-		return 0;
-	spend *= alive(p, x, tx, T);
-
-	for (int i = 1; i <= periods; i++)
-	{
-		double		cum = expected(p, i * length, x, tx, T);
-
-		clv += spend * (cum - prev) / pow(1 + rate, i);
-		prev = cum;
-	}
-	return clv;
-}
-
-/*
- * Clv: the shared body of the clv functions: (purchase model, spend model, frequency,
- * recency, T, monetary_value, periods, discount_rate, period_length).
- */
-static Datum
-Clv(FunctionCallInfo fcinfo, const ModelSpec *spec, ExpectedFn expected, AliveFn alive)
-{
-	double		p[CLV_MAX_PARAMS];
 	double		g[CLV_MAX_PARAMS];
-	double		x,
-				tx,
-				T,
-				spend[2];
-	int32		periods = PG_GETARG_INT32(6);
-	double		rate = PG_GETARG_FLOAT8(7);
-	double		length = PG_GETARG_FLOAT8(8);
+	double		v[2];
 
-	ReadModel(fcinfo, 0, spec, p);
+	ReadModel(fcinfo, 0, m->spec, c->p);
 	ReadModel(fcinfo, 1, &gg_spec, g);
-	ReadRft(fcinfo, 2, &x, &tx, &T);
-	spend[0] = x;
-	spend[1] = PG_GETARG_FLOAT8(5);
-	CheckPattern(FIT_LAYOUT_SPEND, spend, 1);
-	if (periods < 0 || periods > 100000)
+	ReadRft(fcinfo, 2, &c->x, &c->tx, &c->T);
+	v[0] = c->x;
+	v[1] = PG_GETARG_FLOAT8(5);
+	CheckPattern(FIT_LAYOUT_SPEND, v, 1);
+	c->periods = PG_GETARG_INT32(6);
+	c->rate = PG_GETARG_FLOAT8(7);
+	c->length = PG_GETARG_FLOAT8(8);
+	if (c->periods < 0 || c->periods > 100000)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the number of periods must be between 0 and 100000"),
-				 errdetail("The number given was %d.", periods)));
-	if (!(rate >= 0 && isfinite(rate)))
+				 errdetail("The number given was %d.", c->periods)));
+	if (!(c->rate >= 0 && isfinite(c->rate)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the discount rate must be a finite non-negative number"),
-				 errdetail("The rate given was %g.", rate)));
-	if (!(length > 0 && isfinite(length)))
+				 errdetail("The rate given was %g.", c->rate)));
+	if (!(c->length > 0 && isfinite(c->length)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the period length must be a positive number"),
-				 errdetail("The length given was %g.", length),
+				 errdetail("The length given was %g.", c->length),
 				 errhint("Give the length of one discounting period in the model's time unit, for example 4.345 for months with a model fitted in weeks.")));
 	if (g[1] <= 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("expected spend is infinite for a Gamma-Gamma model with q <= 1"),
 				 errdetail("The model's q is %g.", g[1])));
-	if (x == 0)
-		spend[0] = g[0] * g[2] / (g[1] - 1);
+	if (c->x == 0)
+		c->spend = g[0] * g[2] / (g[1] - 1);
 	else
-		spend[0] = g[0] * (g[2] + x * spend[1]) / (g[0] * x + g[1] - 1);
-	PG_RETURN_FLOAT8(Finite(ClvSum(expected, alive, p, x, tx, T, spend[0], periods, rate, length),
-							spec->name));
+		c->spend = g[0] * (g[2] + c->x * v[1]) / (g[0] * c->x + g[1] - 1);
+	c->alive = m->alive(c->p, c->x, c->tx, c->T);
+}
+
+/*
+ * Clv: the shared body of the clv functions: spend times the expected purchases of each
+ * of `periods` periods of length `period_length` (in the model's time unit), discounted at
+ * discount_rate per period. P(alive) is the same factor in every period's expectation, so
+ * it is computed once.
+ */
+static Datum
+Clv(FunctionCallInfo fcinfo, const PurchaseModel *m)
+{
+	ClvArgs		c;
+	double		clv = 0,
+				prev = 0;
+
+	ReadClvArgs(fcinfo, m, &c);
+	for (int i = 1; i <= c.periods; i++)
+	{
+		double		cum = m->expected(c.p, i * c.length, c.x, c.tx, c.T);
+
+		clv += c.spend * c.alive * (cum - prev) / pow(1 + c.rate, i);
+		prev = cum;
+	}
+	PG_RETURN_FLOAT8(Finite(clv, m->spec->name));
 }
 
 PG_FUNCTION_INFO_V1(bgnbd_clv);
@@ -598,7 +642,7 @@ PG_FUNCTION_INFO_V1(bgnbd_clv);
 Datum
 bgnbd_clv(PG_FUNCTION_ARGS)
 {
-	return Clv(fcinfo, &bgnbd_spec, BgnbdExpected, BgnbdPAlive);
+	return Clv(fcinfo, &bgnbd_purchase);
 }
 
 PG_FUNCTION_INFO_V1(paretonbd_clv);
@@ -606,7 +650,7 @@ PG_FUNCTION_INFO_V1(paretonbd_clv);
 Datum
 paretonbd_clv(PG_FUNCTION_ARGS)
 {
-	return Clv(fcinfo, &pareto_spec, ParetoExpected, ParetoPAlive);
+	return Clv(fcinfo, &pareto_purchase);
 }
 
 PG_FUNCTION_INFO_V1(mbgnbd_clv);
@@ -614,7 +658,7 @@ PG_FUNCTION_INFO_V1(mbgnbd_clv);
 Datum
 mbgnbd_clv(PG_FUNCTION_ARGS)
 {
-	return Clv(fcinfo, &mbgnbd_spec, MbgnbdExpected, MbgnbdPAlive);
+	return Clv(fcinfo, &mbgnbd_purchase);
 }
 
 /* CheckPeriod: an sBG period number must not be negative. */

@@ -504,6 +504,12 @@ Finish(Objective *obj, const double *theta, double *h, bool want_se, FitResult *
 		result->status = "a parameter ran to the edge of its range (the data do not identify the model)";
 		return;
 	}
+	if (obj->out_of_time)
+	{
+		/* no more time for a Hessian either */
+		result->status = "time limit reached (retention.fit_time_limit)";
+		return;
+	}
 	if (want_se && !FdHessian(obj, theta, h))
 	{
 		result->status = "the Hessian is not positive definite (the data do not identify the model)";
@@ -535,9 +541,7 @@ Finish(Objective *obj, const double *theta, double *h, bool want_se, FitResult *
 	}
 	if (!(decrement < CONVERGED_TOL))
 	{
-		result->status = obj->out_of_time ?
-			"time limit reached (retention.fit_time_limit)" :
-			obj->evals >= obj->max_evals ? "iteration limit reached" :
+		result->status = obj->evals >= obj->max_evals ? "iteration limit reached" :
 			"the gradient is not zero at the end of the search";
 		return;
 	}

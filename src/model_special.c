@@ -205,3 +205,43 @@ Hyp2F1Log(double a, double b, double c, double z, double *logf, double *dlog)
 	}
 	return Hyp2F1SeriesLog(a, b, c, z, logf, dlog);
 }
+
+/*
+ * GaussLegendre: the n nodes x[] and weights w[] of Gauss-Legendre quadrature on [-1, 1]:
+ * the roots of the Legendre polynomial P_n, found by Newton's method from the estimates
+ * cos(pi (i + 3/4) / (n + 1/2)), P_n evaluated by its three-term recurrence, and the
+ * weights 2 / ((1 - x^2) P_n'(x)^2) (Abramowitz & Stegun 25.4.29).
+ */
+void
+GaussLegendre(int n, double *x, double *w)
+{
+	for (int i = 0; i < (n + 1) / 2; i++)
+	{
+		double		z = cos(M_PI * (i + 0.75) / (n + 0.5));
+		double		dp = 1;
+
+		for (int it = 0; it < 100; it++)
+		{
+			double		p0 = 1,
+						p1 = 0,
+						z1;
+
+			for (int k = 1; k <= n; k++)
+			{
+				double		p2 = p1;
+
+				p1 = p0;
+				p0 = ((2 * k - 1) * z * p1 - (k - 1) * p2) / k;
+			}
+			/* P_n'(z) from P_n and P_(n-1) */
+			dp = n * (z * p0 - p1) / (z * z - 1);
+			z1 = z;
+			z = z1 - p0 / dp;
+			if (fabs(z - z1) <= 1e-15)
+				break;
+		}
+		x[i] = -z;
+		x[n - 1 - i] = z;
+		w[i] = w[n - 1 - i] = 2 / ((1 - z * z) * dp * dp);
+	}
+}

@@ -630,6 +630,23 @@ FitStateCopyCompact(Datum d, FitLayout layout)
 	return st;
 }
 
+/*
+ * FitStateFromRows: st (a compacted copy the caller owns) keeping only its first
+ * npatterns rows, which the caller rewrote in their order, so that they are still sorted
+ * and distinct, with new weights: the weights are checked and the hash index rebuilt.
+ */
+FitState *
+FitStateFromRows(FitState *st, int npatterns)
+{
+	st->npatterns = npatterns;
+	for (int i = 0; i < npatterns; i++)
+		if (FIT_ROW(st, i)[st->ncols] > (double) FIT_MAX_WEIGHT)
+			WeightOutOfRange("A resampled pattern is drawn more than 9007199254740991 times.");
+	RebuildSlots(st);
+	(void) FitStateCustomers(st);
+	return st;
+}
+
 /* CompareDoubles: SortRecords comparator for doubles. */
 static int
 CompareDoubles(const void *a, const void *b, void *arg)

@@ -98,7 +98,7 @@ SQL
 
 say "C. fits at scale: 150,000 customers in days (test/bench/clv_gen_orders.sql)"
 psql -X -q -v ON_ERROR_STOP=1 -v customers=150000 -d postgres -f test/bench/clv_gen_orders.sql
-psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "ALTER TABLE orders RENAME TO orders_c; VACUUM ANALYZE orders_c"
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "ALTER TABLE orders RENAME TO orders_c" -c "VACUUM ANALYZE orders_c"
 psql -X -q -v ON_ERROR_STOP=1 -P pager=off -d postgres <<'SQL'
 CREATE FUNCTION pg_temp.ms(q text) RETURNS float8 LANGUAGE plpgsql AS $$
 DECLARE t0 timestamptz := clock_timestamp();
