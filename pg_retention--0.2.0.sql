@@ -1307,6 +1307,205 @@ COMMENT ON AGGREGATE retention.rfm_holdout_agg(date, numeric, date, date, text) 
 COMMENT ON AGGREGATE retention.rfm_holdout_agg(date, numeric, date, date, text, text) IS
 	'a customer''s calibration RFM summary and holdout purchases, purchases grouped by period';
 
+-- Holdout evaluation: how a fitted purchase model predicts customers' holdout purchases
+-- (docs/clv.md, "Evaluation").
+CREATE TYPE retention.holdout_state;
+CREATE FUNCTION retention.holdout_state_in(cstring) RETURNS retention.holdout_state
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.holdout_state_out(retention.holdout_state) RETURNS cstring
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.holdout_state_recv(internal) RETURNS retention.holdout_state
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.holdout_state_send(retention.holdout_state) RETURNS bytea
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE retention.holdout_state (
+	INPUT = retention.holdout_state_in,
+	OUTPUT = retention.holdout_state_out,
+	RECEIVE = retention.holdout_state_recv,
+	SEND = retention.holdout_state_send,
+	INTERNALLENGTH = VARIABLE,
+	ALIGNMENT = double,
+	STORAGE = extended
+);
+COMMENT ON TYPE retention.holdout_state IS
+	'state of holdout_agg: the model, totals, errors and moments of predicted against actual holdout purchases, per calibration frequency';
+COMMENT ON FUNCTION retention.holdout_state_in(cstring) IS 'text input of holdout_state';
+COMMENT ON FUNCTION retention.holdout_state_out(retention.holdout_state) IS 'canonical text output of holdout_state';
+COMMENT ON FUNCTION retention.holdout_state_recv(internal) IS 'binary input of holdout_state';
+COMMENT ON FUNCTION retention.holdout_state_send(retention.holdout_state) IS 'binary output of holdout_state';
+
+CREATE FUNCTION retention.holdout_bgnbd_accum(retention.holdout_state, retention.bgnbd_model, integer, float8, float8, float8, integer)
+RETURNS retention.holdout_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.holdout_bgnbd_rfm_accum(retention.holdout_state, retention.bgnbd_model, retention.rfm_holdout)
+RETURNS retention.holdout_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.holdout_mbgnbd_accum(retention.holdout_state, retention.mbgnbd_model, integer, float8, float8, float8, integer)
+RETURNS retention.holdout_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.holdout_mbgnbd_rfm_accum(retention.holdout_state, retention.mbgnbd_model, retention.rfm_holdout)
+RETURNS retention.holdout_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.holdout_paretonbd_accum(retention.holdout_state, retention.paretonbd_model, integer, float8, float8, float8, integer)
+RETURNS retention.holdout_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.holdout_paretonbd_rfm_accum(retention.holdout_state, retention.paretonbd_model, retention.rfm_holdout)
+RETURNS retention.holdout_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.holdout_bgbb_accum(retention.holdout_state, retention.bgbb_model, integer, integer, integer, integer, integer)
+RETURNS retention.holdout_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.holdout_combine(retention.holdout_state, retention.holdout_state)
+RETURNS retention.holdout_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.holdout_bgnbd_accum(retention.holdout_state, retention.bgnbd_model, integer, float8, float8, float8, integer) IS
+	'transition of holdout_agg (BG/NBD)';
+COMMENT ON FUNCTION retention.holdout_bgnbd_rfm_accum(retention.holdout_state, retention.bgnbd_model, retention.rfm_holdout) IS
+	'transition of holdout_agg (BG/NBD, rfm_holdout rows)';
+COMMENT ON FUNCTION retention.holdout_mbgnbd_accum(retention.holdout_state, retention.mbgnbd_model, integer, float8, float8, float8, integer) IS
+	'transition of holdout_agg (MBG/NBD)';
+COMMENT ON FUNCTION retention.holdout_mbgnbd_rfm_accum(retention.holdout_state, retention.mbgnbd_model, retention.rfm_holdout) IS
+	'transition of holdout_agg (MBG/NBD, rfm_holdout rows)';
+COMMENT ON FUNCTION retention.holdout_paretonbd_accum(retention.holdout_state, retention.paretonbd_model, integer, float8, float8, float8, integer) IS
+	'transition of holdout_agg (Pareto/NBD)';
+COMMENT ON FUNCTION retention.holdout_paretonbd_rfm_accum(retention.holdout_state, retention.paretonbd_model, retention.rfm_holdout) IS
+	'transition of holdout_agg (Pareto/NBD, rfm_holdout rows)';
+COMMENT ON FUNCTION retention.holdout_bgbb_accum(retention.holdout_state, retention.bgbb_model, integer, integer, integer, integer, integer) IS
+	'transition of holdout_agg (BG/BB)';
+COMMENT ON FUNCTION retention.holdout_combine(retention.holdout_state, retention.holdout_state) IS
+	'combine function of holdout_agg';
+
+CREATE AGGREGATE retention.holdout_agg(model retention.bgnbd_model, frequency integer, recency float8, "T" float8, duration float8, actual integer) (
+	SFUNC = retention.holdout_bgnbd_accum, STYPE = retention.holdout_state,
+	COMBINEFUNC = retention.holdout_combine, PARALLEL = SAFE);
+CREATE AGGREGATE retention.holdout_agg(model retention.bgnbd_model, customer retention.rfm_holdout) (
+	SFUNC = retention.holdout_bgnbd_rfm_accum, STYPE = retention.holdout_state,
+	COMBINEFUNC = retention.holdout_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.holdout_agg(retention.bgnbd_model, integer, float8, float8, float8, integer) IS
+	'BG/NBD holdout evaluation: customers'' calibration (frequency, recency, T), holdout length and actual holdout purchases against the model''s expected purchases';
+COMMENT ON AGGREGATE retention.holdout_agg(retention.bgnbd_model, retention.rfm_holdout) IS
+	'BG/NBD holdout evaluation of rfm_holdout_agg rows';
+CREATE AGGREGATE retention.holdout_agg(model retention.mbgnbd_model, frequency integer, recency float8, "T" float8, duration float8, actual integer) (
+	SFUNC = retention.holdout_mbgnbd_accum, STYPE = retention.holdout_state,
+	COMBINEFUNC = retention.holdout_combine, PARALLEL = SAFE);
+CREATE AGGREGATE retention.holdout_agg(model retention.mbgnbd_model, customer retention.rfm_holdout) (
+	SFUNC = retention.holdout_mbgnbd_rfm_accum, STYPE = retention.holdout_state,
+	COMBINEFUNC = retention.holdout_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.holdout_agg(retention.mbgnbd_model, integer, float8, float8, float8, integer) IS
+	'MBG/NBD holdout evaluation: customers'' calibration (frequency, recency, T), holdout length and actual holdout purchases against the model''s expected purchases';
+COMMENT ON AGGREGATE retention.holdout_agg(retention.mbgnbd_model, retention.rfm_holdout) IS
+	'MBG/NBD holdout evaluation of rfm_holdout_agg rows';
+CREATE AGGREGATE retention.holdout_agg(model retention.paretonbd_model, frequency integer, recency float8, "T" float8, duration float8, actual integer) (
+	SFUNC = retention.holdout_paretonbd_accum, STYPE = retention.holdout_state,
+	COMBINEFUNC = retention.holdout_combine, PARALLEL = SAFE);
+CREATE AGGREGATE retention.holdout_agg(model retention.paretonbd_model, customer retention.rfm_holdout) (
+	SFUNC = retention.holdout_paretonbd_rfm_accum, STYPE = retention.holdout_state,
+	COMBINEFUNC = retention.holdout_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.holdout_agg(retention.paretonbd_model, integer, float8, float8, float8, integer) IS
+	'Pareto/NBD holdout evaluation: customers'' calibration (frequency, recency, T), holdout length and actual holdout purchases against the model''s expected purchases';
+COMMENT ON AGGREGATE retention.holdout_agg(retention.paretonbd_model, retention.rfm_holdout) IS
+	'Pareto/NBD holdout evaluation of rfm_holdout_agg rows';
+CREATE AGGREGATE retention.holdout_agg(model retention.bgbb_model, frequency integer, recency integer, periods integer, future_periods integer, actual integer) (
+	SFUNC = retention.holdout_bgbb_accum, STYPE = retention.holdout_state,
+	COMBINEFUNC = retention.holdout_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.holdout_agg(retention.bgbb_model, integer, integer, integer, integer, integer) IS
+	'BG/BB holdout evaluation: calibration (frequency, recency, periods), holdout opportunities and actual holdout transactions against the expected';
+
+CREATE FUNCTION retention.holdout_metrics(state retention.holdout_state, OUT customers bigint, OUT actual bigint,
+	OUT predicted float8, OUT mae float8, OUT rmse float8, OUT bias float8, OUT correlation float8)
+RETURNS record AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.holdout_table(state retention.holdout_state, max_frequency integer DEFAULT 7)
+RETURNS TABLE (frequency integer, and_more boolean, customers bigint, actual bigint, predicted float8,
+	mean_actual float8, mean_predicted float8)
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 8;
+COMMENT ON FUNCTION retention.holdout_metrics(retention.holdout_state) IS
+	'customers, actual and predicted holdout purchases in total, mean absolute error, root mean squared error, bias (mean predicted - actual) and correlation of a holdout evaluation';
+COMMENT ON FUNCTION retention.holdout_table(retention.holdout_state, integer) IS
+	'calibration against holdout purchases by calibration frequency 0 .. max_frequency - 1 and max_frequency and more: customers, actual and predicted totals and means';
+
+-- Tracking: expected against actual repeat purchases per period of a population that
+-- joined over time (Fader, Hardie & Lee 2005, Figure 1).
+CREATE TYPE retention.tracking_state;
+CREATE FUNCTION retention.tracking_state_in(cstring) RETURNS retention.tracking_state
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.tracking_state_out(retention.tracking_state) RETURNS cstring
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.tracking_state_recv(internal) RETURNS retention.tracking_state
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.tracking_state_send(retention.tracking_state) RETURNS bytea
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE retention.tracking_state (
+	INPUT = retention.tracking_state_in,
+	OUTPUT = retention.tracking_state_out,
+	RECEIVE = retention.tracking_state_recv,
+	SEND = retention.tracking_state_send,
+	INTERNALLENGTH = VARIABLE,
+	ALIGNMENT = double,
+	STORAGE = extended
+);
+COMMENT ON TYPE retention.tracking_state IS
+	'state of tracking_agg: customers'' first purchases (births) and repeat purchase periods per period (text form "first period:births,repeats;...")';
+COMMENT ON FUNCTION retention.tracking_state_in(cstring) IS 'text input of tracking_state';
+COMMENT ON FUNCTION retention.tracking_state_out(retention.tracking_state) IS 'text output of tracking_state';
+COMMENT ON FUNCTION retention.tracking_state_recv(internal) IS 'binary input of tracking_state';
+COMMENT ON FUNCTION retention.tracking_state_send(retention.tracking_state) IS 'binary output of tracking_state';
+CREATE FUNCTION retention.tracking_accum(retention.tracking_state, retention.customer_activity)
+RETURNS retention.tracking_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.tracking_combine(retention.tracking_state, retention.tracking_state)
+RETURNS retention.tracking_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.tracking_accum(retention.tracking_state, retention.customer_activity) IS 'transition of tracking_agg';
+COMMENT ON FUNCTION retention.tracking_combine(retention.tracking_state, retention.tracking_state) IS 'combine function of tracking_agg';
+CREATE AGGREGATE retention.tracking_agg(activity retention.customer_activity) (
+	SFUNC = retention.tracking_accum, STYPE = retention.tracking_state,
+	COMBINEFUNC = retention.tracking_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.tracking_agg(retention.customer_activity) IS
+	'tracking state of customers'' activities (one per customer, by day, week, month, ...): first purchases and repeat purchase periods per period';
+
+CREATE FUNCTION retention.tracking_table(model retention.bgnbd_model, state retention.tracking_state,
+	time_unit text DEFAULT 'week', report_periods integer DEFAULT 1, calibration_end date DEFAULT NULL, "rows" integer DEFAULT NULL)
+RETURNS TABLE (period integer, period_start date, period_end date, expected float8, actual bigint,
+	cumulative_expected float8, cumulative_actual bigint, holdout boolean)
+AS 'MODULE_PATHNAME', 'bgnbd_tracking_table' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.tracking_svg(model retention.bgnbd_model, state retention.tracking_state,
+	time_unit text DEFAULT 'week', report_periods integer DEFAULT 1, calibration_end date DEFAULT NULL, "rows" integer DEFAULT NULL,
+	cumulative boolean DEFAULT false, title text DEFAULT NULL)
+RETURNS text AS 'MODULE_PATHNAME', 'bgnbd_tracking_svg' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.tracking_table(retention.bgnbd_model, retention.tracking_state, text, integer, date, integer) IS
+	'BG/NBD tracking: expected and actual repeat purchases per report period (report_periods periods of the activities each, model time in time_unit), cumulative, and whether after calibration_end';
+COMMENT ON FUNCTION retention.tracking_svg(retention.bgnbd_model, retention.tracking_state, text, integer, date, integer, boolean, text) IS
+	'BG/NBD tracking as an SVG line chart: actual and expected repeat purchases per period or cumulative, the calibration end marked';
+CREATE FUNCTION retention.tracking_table(model retention.mbgnbd_model, state retention.tracking_state,
+	time_unit text DEFAULT 'week', report_periods integer DEFAULT 1, calibration_end date DEFAULT NULL, "rows" integer DEFAULT NULL)
+RETURNS TABLE (period integer, period_start date, period_end date, expected float8, actual bigint,
+	cumulative_expected float8, cumulative_actual bigint, holdout boolean)
+AS 'MODULE_PATHNAME', 'mbgnbd_tracking_table' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.tracking_svg(model retention.mbgnbd_model, state retention.tracking_state,
+	time_unit text DEFAULT 'week', report_periods integer DEFAULT 1, calibration_end date DEFAULT NULL, "rows" integer DEFAULT NULL,
+	cumulative boolean DEFAULT false, title text DEFAULT NULL)
+RETURNS text AS 'MODULE_PATHNAME', 'mbgnbd_tracking_svg' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.tracking_table(retention.mbgnbd_model, retention.tracking_state, text, integer, date, integer) IS
+	'MBG/NBD tracking: expected and actual repeat purchases per report period (report_periods periods of the activities each, model time in time_unit), cumulative, and whether after calibration_end';
+COMMENT ON FUNCTION retention.tracking_svg(retention.mbgnbd_model, retention.tracking_state, text, integer, date, integer, boolean, text) IS
+	'MBG/NBD tracking as an SVG line chart: actual and expected repeat purchases per period or cumulative, the calibration end marked';
+CREATE FUNCTION retention.tracking_table(model retention.paretonbd_model, state retention.tracking_state,
+	time_unit text DEFAULT 'week', report_periods integer DEFAULT 1, calibration_end date DEFAULT NULL, "rows" integer DEFAULT NULL)
+RETURNS TABLE (period integer, period_start date, period_end date, expected float8, actual bigint,
+	cumulative_expected float8, cumulative_actual bigint, holdout boolean)
+AS 'MODULE_PATHNAME', 'paretonbd_tracking_table' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.tracking_svg(model retention.paretonbd_model, state retention.tracking_state,
+	time_unit text DEFAULT 'week', report_periods integer DEFAULT 1, calibration_end date DEFAULT NULL, "rows" integer DEFAULT NULL,
+	cumulative boolean DEFAULT false, title text DEFAULT NULL)
+RETURNS text AS 'MODULE_PATHNAME', 'paretonbd_tracking_svg' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.tracking_table(retention.paretonbd_model, retention.tracking_state, text, integer, date, integer) IS
+	'Pareto/NBD tracking: expected and actual repeat purchases per report period (report_periods periods of the activities each, model time in time_unit), cumulative, and whether after calibration_end';
+COMMENT ON FUNCTION retention.tracking_svg(retention.paretonbd_model, retention.tracking_state, text, integer, date, integer, boolean, text) IS
+	'Pareto/NBD tracking as an SVG line chart: actual and expected repeat purchases per period or cumulative, the calibration end marked';
+CREATE FUNCTION retention.tracking_table(model retention.bgbb_model, state retention.tracking_state,
+	report_periods integer DEFAULT 1, calibration_end date DEFAULT NULL, "rows" integer DEFAULT NULL)
+RETURNS TABLE (period integer, period_start date, period_end date, expected float8, actual bigint,
+	cumulative_expected float8, cumulative_actual bigint, holdout boolean)
+AS 'MODULE_PATHNAME', 'bgbb_tracking_table' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.tracking_svg(model retention.bgbb_model, state retention.tracking_state,
+	report_periods integer DEFAULT 1, calibration_end date DEFAULT NULL, "rows" integer DEFAULT NULL,
+	cumulative boolean DEFAULT false, title text DEFAULT NULL)
+RETURNS text AS 'MODULE_PATHNAME', 'bgbb_tracking_svg' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.tracking_table(retention.bgbb_model, retention.tracking_state, integer, date, integer) IS
+	'BG/BB tracking: expected and actual transactions per report period, one opportunity per period of the activities, cumulative, and whether after calibration_end';
+COMMENT ON FUNCTION retention.tracking_svg(retention.bgbb_model, retention.tracking_state, integer, date, integer, boolean, text) IS
+	'BG/BB tracking as an SVG line chart: actual and expected transactions per period or cumulative, the calibration end marked';
+
 -- sBG from a survival table: active[1] customers at the start, active[k + 1] still active
 -- after k periods.
 CREATE FUNCTION retention.sbg_fit_survival(active bigint[])
