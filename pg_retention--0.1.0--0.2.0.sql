@@ -1642,6 +1642,80 @@ COMMENT ON FUNCTION retention.tracking_table(retention.bgbb_model, retention.tra
 COMMENT ON FUNCTION retention.tracking_svg(retention.bgbb_model, retention.tracking_state, integer, date, integer, boolean, text) IS
 	'BG/BB tracking as an SVG line chart: actual and expected transactions per period or cumulative, the calibration end marked';
 
+-- RFM scores and segments: quintile thresholds of a customer base in one aggregate, then
+-- each customer's scores and segment against them (docs/clv.md, "Segments").
+CREATE TYPE retention.rfm_quantile_state;
+CREATE FUNCTION retention.rfm_quantile_state_in(cstring) RETURNS retention.rfm_quantile_state
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_quantile_state_out(retention.rfm_quantile_state) RETURNS cstring
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_quantile_state_recv(internal) RETURNS retention.rfm_quantile_state
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_quantile_state_send(retention.rfm_quantile_state) RETURNS bytea
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE retention.rfm_quantile_state (
+	INPUT = retention.rfm_quantile_state_in,
+	OUTPUT = retention.rfm_quantile_state_out,
+	RECEIVE = retention.rfm_quantile_state_recv,
+	SEND = retention.rfm_quantile_state_send,
+	INTERNALLENGTH = VARIABLE,
+	ALIGNMENT = double,
+	STORAGE = extended
+);
+COMMENT ON TYPE retention.rfm_quantile_state IS
+	'state of rfm_score_agg: the distinct recency, frequency and monetary values with their counts (text form "customers|v:c,...|...|...")';
+COMMENT ON FUNCTION retention.rfm_quantile_state_in(cstring) IS 'text input of rfm_quantile_state';
+COMMENT ON FUNCTION retention.rfm_quantile_state_out(retention.rfm_quantile_state) IS 'canonical text output of rfm_quantile_state';
+COMMENT ON FUNCTION retention.rfm_quantile_state_recv(internal) IS 'binary input of rfm_quantile_state';
+COMMENT ON FUNCTION retention.rfm_quantile_state_send(retention.rfm_quantile_state) IS 'binary output of rfm_quantile_state';
+CREATE TYPE retention.rfm_scores AS (customers bigint, recency_thresholds float8[],
+	frequency_thresholds float8[], monetary_thresholds float8[]);
+COMMENT ON TYPE retention.rfm_scores IS
+	'quintile thresholds of a customer base (rfm_score_agg), worst to best per dimension: what rfm_score and rfm_segment score customers against';
+CREATE FUNCTION retention.rfm_quantile_accum(retention.rfm_quantile_state, float8, float8, float8)
+RETURNS retention.rfm_quantile_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_quantile_combine(retention.rfm_quantile_state, retention.rfm_quantile_state)
+RETURNS retention.rfm_quantile_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_score_final(retention.rfm_quantile_state)
+RETURNS retention.rfm_scores AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.rfm_quantile_accum(retention.rfm_quantile_state, float8, float8, float8) IS 'transition of rfm_score_agg';
+COMMENT ON FUNCTION retention.rfm_quantile_combine(retention.rfm_quantile_state, retention.rfm_quantile_state) IS 'combine function of rfm_score_agg';
+COMMENT ON FUNCTION retention.rfm_score_final(retention.rfm_quantile_state) IS 'final function of rfm_score_agg: the quintile thresholds';
+CREATE AGGREGATE retention.rfm_score_agg(recency float8, frequency float8, monetary float8) (
+	SFUNC = retention.rfm_quantile_accum, STYPE = retention.rfm_quantile_state,
+	COMBINEFUNC = retention.rfm_quantile_combine, FINALFUNC = retention.rfm_score_final,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.rfm_score_agg(float8, float8, float8) IS
+	'quintile thresholds of customers'' recency (time since the last purchase), frequency and monetary value, for rfm_score and rfm_segment';
+CREATE FUNCTION retention.rfm_score(scores retention.rfm_scores, recency float8, frequency float8, monetary float8,
+	OUT r integer, OUT f integer, OUT m integer, OUT segment text)
+RETURNS record AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_segment(scores retention.rfm_scores, recency float8, frequency float8, monetary float8)
+RETURNS text AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_segment(r integer, f integer, m integer)
+RETURNS text AS 'MODULE_PATHNAME', 'rfm_segment_of' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.rfm_score(retention.rfm_scores, float8, float8, float8) IS
+	'a customer''s recency, frequency and monetary scores (1-5, quintiles of the population in scores) and segment';
+COMMENT ON FUNCTION retention.rfm_segment(retention.rfm_scores, float8, float8, float8) IS
+	'a customer''s named segment (Champions, Loyal, ..., Lost) from their scores against the population''s quintiles';
+COMMENT ON FUNCTION retention.rfm_segment(integer, integer, integer) IS
+	'the named segment of recency, frequency and monetary scores (each 1-5)';
+
+-- At risk: why a scored customer needs attention, comparing this scoring with the last.
+CREATE FUNCTION retention.at_risk(p_alive float8, previous_p_alive float8, expected float8,
+	previous_expected float8, value float8, p_alive_drop float8 DEFAULT 0.2,
+	expected_drop float8 DEFAULT 0.5, high_value float8 DEFAULT NULL, low_p_alive float8 DEFAULT 0.3)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+	WHEN previous_p_alive - p_alive > p_alive_drop THEN 'p_alive fell'
+	WHEN previous_expected > 0 AND (previous_expected - expected) / previous_expected > expected_drop
+		THEN 'expected purchases fell'
+	WHEN value >= high_value AND p_alive < low_p_alive THEN 'valuable and likely gone'
+END;
+COMMENT ON FUNCTION retention.at_risk(float8, float8, float8, float8, float8, float8, float8, float8, float8) IS
+	'why a customer is at risk, or NULL: P(alive) fell by more than p_alive_drop since the previous scoring, expected purchases fell by more than the share expected_drop, or value is at least high_value with P(alive) below low_p_alive';
+
 -- Functions with internal arguments are support functions: not executable by PUBLIC (as
 -- src/sql/90_privileges.sql does for a fresh install).
-REVOKE EXECUTE ON FUNCTION retention.holdout_state_recv(internal), retention.tracking_state_recv(internal) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION retention.holdout_state_recv(internal), retention.tracking_state_recv(internal),
+	retention.rfm_quantile_state_recv(internal) FROM PUBLIC;
