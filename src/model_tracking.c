@@ -593,11 +593,13 @@ TrackingSvg(FunctionCallInfo fcinfo, const PurchaseModel *m)
 						 / ymax * (height - top - bottom),
 						 j + 1, cumulative ? rows[j].cum_actual : rows[j].actual,
 						 cumulative ? rows[j].cum_expected : rows[j].expected);
-	appendStringInfo(&svg, "<line x1=\"%.1f\" y1=\"38\" x2=\"%.1f\" y2=\"38\" stroke=\"#08519c\" stroke-width=\"2\"/>"
-					 "<text x=\"%.1f\" y=\"42\">actual</text>\n", width - 250, width - 225, width - 220);
-	appendStringInfo(&svg, "<line x1=\"%.1f\" y1=\"38\" x2=\"%.1f\" y2=\"38\" stroke=\"#d94801\" stroke-width=\"2\" "
-					 "stroke-dasharray=\"6,4\"/><text x=\"%.1f\" y=\"42\">expected</text>\n",
-					 width - 160, width - 135, width - 130);
+	/* the legend, bottom left, clear of the title and the data */
+	appendStringInfo(&svg, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#08519c\" stroke-width=\"2\"/>"
+					 "<text x=\"%.1f\" y=\"%.1f\">actual</text>\n",
+					 left, height - 14, left + 25, height - 14, left + 30, height - 10);
+	appendStringInfo(&svg, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d94801\" stroke-width=\"2\" "
+					 "stroke-dasharray=\"6,4\"/><text x=\"%.1f\" y=\"%.1f\">expected</text>\n",
+					 left + 90, height - 14, left + 115, height - 14, left + 120, height - 10);
 	appendStringInfoString(&svg, "</svg>\n");
 	PG_RETURN_TEXT_P(cstring_to_text(svg.data));
 }
