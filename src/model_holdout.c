@@ -40,6 +40,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 
+#include "aggstate.h"
 #include "clv.h"
 
 #define HOLDOUT_VERSION 1
@@ -192,12 +193,9 @@ HoldoutAccum(FunctionCallInfo fcinfo, HoldoutModel model, bool rfm)
 	const PurchaseModel *pm = model == HOLDOUT_BGNBD ? &bgnbd_purchase :
 		model == HOLDOUT_MBGNBD ? &mbgnbd_purchase : &pareto_purchase;
 
-	if (PG_ARGISNULL(0))
+	st = (HoldoutState *) ModifiableState(fcinfo, 0);
+	if (st == NULL)
 		st = NewHoldoutState();
-	else if (AggCheckCallContext(fcinfo, NULL))
-		st = (HoldoutState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
-	else
-		st = (HoldoutState *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(0));
 	for (int i = 1; i < nargs; i++)
 		if (PG_ARGISNULL(i))
 			PG_RETURN_POINTER(st);
@@ -335,19 +333,11 @@ Datum
 holdout_combine(PG_FUNCTION_ARGS)
 {
 	HoldoutState *a;
+	Datum		result;
 
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	if (PG_ARGISNULL(0))
-		PG_RETURN_POINTER(PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(1)));
-	if (AggCheckCallContext(fcinfo, NULL))
-		a = (HoldoutState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
-	else
-		a = (HoldoutState *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(0));
+	if (CombineNulls(fcinfo, &result))
+		return result;
+	a = (HoldoutState *) ModifiableState(fcinfo, 0);
 	CombineInto(a, (HoldoutState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1)));
 	PG_RETURN_POINTER(a);
 }

@@ -69,6 +69,30 @@ Mix2(double u1, double u2, double *ll, double *p1, double *p2)
 }
 
 /*
+ * LogDiff: log(e^l1 - e^l2) = l1 + log(1 - rho), rho = e^(l2 - l1), into *l, and its
+ * gradient (d1 - rho d2) / (1 - rho) from the gradients of l1 and l2 into dl (n entries,
+ * when not NULL); -Inf and a zero gradient when l2 >= l1 (an empty difference).
+ */
+static inline void
+LogDiff(double l1, double l2, const double *d1, const double *d2, int n, double *l, double *dl)
+{
+	double		rho;
+
+	if (!(l2 < l1))
+	{
+		*l = -HUGE_VAL;
+		if (dl)
+			memset(dl, 0, sizeof(double) * n);
+		return;
+	}
+	rho = exp(l2 - l1);
+	*l = l1 + log1p(-rho);
+	if (dl)
+		for (int q = 0; q < n; q++)
+			dl[q] = (d1[q] - rho * d2[q]) / (1 - rho);
+}
+
+/*
  * AlphaTables: fills the scratch space with log(alpha + v) and 1 / (alpha + v) for the
  * distinct recency and T values of the data, at offset `off` (in units of the number of
  * distinct values: the logs of recency, the logs of T, the inverses of recency, the
@@ -310,8 +334,8 @@ ParetoLoglik(const double *p, const FitData *d, double *grad)
 		const double *g1 = &pairs[5 * d->pair_of_recency[i]];
 		const double *g2 = &pairs[5 * d->pair_of_age[i]];
 		double		m = r + s + x;
-		double		la0 = -HUGE_VAL,
-					rho = 0,
+		double		la0,
+					da0[4],
 					ll,
 					p1,
 					p2;
@@ -325,21 +349,12 @@ ParetoLoglik(const double *p, const FitData *d, double *grad)
 				db0 = Digamma(r + x) - psi_r + logalpha;
 			lastx = x;
 		}
-		/* A0 = G1 - G2 = G1 (1 - rho); zero (log -Inf) when recency equals T */
-		if (g2[0] < g1[0])
-		{
-			rho = exp(g2[0] - g1[0]);
-			la0 = g1[0] + log1p(-rho);
-		}
+		/* A0 = G1 - G2; zero (log -Inf) when recency equals T */
+		LogDiff(g1[0], g2[0], g1 + 1, g2 + 1, 4, &la0, grad ? da0 : NULL);
 		Mix2(-(r + x) * la[jT] - s * lb[jT], logs - log(m) + la0, &ll, &p1, &p2);
 		sum += w * (base + ll);
 		if (grad)
 		{
-			double		da0[4] = {0};
-
-			if (p2 > 0)
-				for (int q = 0; q < 4; q++)
-					da0[q] = (g1[q + 1] - rho * g2[q + 1]) / (1 - rho);
 			g[0] += w * (db0 - p1 * la[jT] + p2 * (-1 / m + da0[0]));
 			g[1] += w * (r / alpha - p1 * (r + x) * ia[jT] + p2 * da0[1]);
 			g[2] += w * (logbeta - p1 * lb[jT] + p2 * (1 / s - 1 / m + da0[2]));
@@ -635,28 +650,20 @@ BgbbLoglikTables(const double *p, const FitData *d, double *grad)
 		const double *en = &t[BGBB_TABLE_WIDTH * ((int) row[2] - first)];
 		const double *etx = &t[BGBB_TABLE_WIDTH * ((int) row[1] - first)];
 		double		w = d->w[i];
-		double		ls = -HUGE_VAL,
-					rho = 0,
+		double		ls,
+					dls[4],
 					ll,
 					p1,
 					p2;
 
 		if ((i & (CHECK_EVERY - 1)) == 0)
 			CHECK_FOR_INTERRUPTS();
-		if (row[1] < row[2] && en[5] < etx[5])
-		{
-			rho = exp(en[5] - etx[5]);
-			ls = etx[5] + log1p(-rho);
-		}
-		else if (row[1] < row[2])
-		{
-			/* the sum is its first term when the rest underflows: take it as it is */
-			ls = etx[5];
-		}
+		/* the dropout sum D(t_x) - D(n), empty when t_x = n */
+		LogDiff(etx[5], en[5], etx + 6, en + 6, 4, &ls, dls);
 		Mix2(en[0], ls, &ll, &p1, &p2);
 		sum += w * ll;
 		for (int q = 0; q < 4; q++)
-			g[q] += w * (p1 * en[1 + q] + (p2 > 0 ? p2 * (etx[6 + q] - rho * en[6 + q]) / (1 - rho) : 0));
+			g[q] += w * (p1 * en[1 + q] + p2 * dls[q]);
 	}
 	if (grad)
 		memcpy(grad, g, sizeof(g));

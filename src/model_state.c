@@ -30,6 +30,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 
+#include "aggstate.h"
 #include "clv.h"
 
 /* Room for this many rows in a new state. */
@@ -459,12 +460,9 @@ FitStateAppend(FunctionCallInfo fcinfo, FitLayout layout, const double *values, 
 		}
 	}
 
-	if (PG_ARGISNULL(0))
+	st = (FitState *) ModifiableState(fcinfo, 0);
+	if (st == NULL)
 		st = NewFitState(layout, FIT_STATE_INITIAL_ROWS);
-	else if (AggCheckCallContext(fcinfo, NULL))
-		st = (FitState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
-	else
-		st = (FitState *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(0));
 	/* reachable by calling a transition function directly with a state of another layout */
 	if (st->layout != layout)
 		ereport(ERROR,
@@ -587,20 +585,12 @@ fit_state_combine(PG_FUNCTION_ARGS)
 {
 	FitState   *a;
 	FitState   *b;
+	Datum		result;
 
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
+	if (CombineNulls(fcinfo, &result))
+		return result;
 	b = (FitState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
-	if (PG_ARGISNULL(0))
-		PG_RETURN_POINTER(PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(1)));
-	if (AggCheckCallContext(fcinfo, NULL))
-		a = (FitState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
-	else
-		a = (FitState *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(0));
+	a = (FitState *) ModifiableState(fcinfo, 0);
 	if (a->layout != b->layout)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),

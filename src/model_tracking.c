@@ -37,6 +37,7 @@
 #include "utils/date.h"
 
 #include "activity.h"
+#include "aggstate.h"
 #include "clv.h"
 #include "svg.h"
 
@@ -130,12 +131,9 @@ tracking_accum(PG_FUNCTION_ARGS)
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
 	e = ActivityDecodeDatum(PG_GETARG_DATUM(1), &hdr, NULL, 0);
-	if (PG_ARGISNULL(0))
+	st = (TrackingState *) ModifiableState(fcinfo, 0);
+	if (st == NULL)
 		st = NewTrackingState(hdr.unit, hdr.first, 1);
-	else if (AggCheckCallContext(fcinfo, NULL))
-		st = (TrackingState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
-	else
-		st = (TrackingState *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(0));
 	CheckActivityUnit(st->unit, hdr.unit, "tracking_agg");
 	st = Cover(st, hdr.first, ACTIVITY_LAST(&hdr));
 	AddCount(&BIRTHS(st, hdr.first - st->first), 1);
@@ -151,20 +149,12 @@ tracking_combine(PG_FUNCTION_ARGS)
 {
 	TrackingState *a,
 			   *b;
+	Datum		result;
 
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	if (PG_ARGISNULL(0))
-		PG_RETURN_POINTER(PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(1)));
+	if (CombineNulls(fcinfo, &result))
+		return result;
 	b = (TrackingState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
-	if (AggCheckCallContext(fcinfo, NULL))
-		a = (TrackingState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
-	else
-		a = (TrackingState *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(0));
+	a = (TrackingState *) ModifiableState(fcinfo, 0);
 	CheckActivityUnit(a->unit, b->unit, "tracking_agg");
 	a = Cover(a, b->first, b->first + b->span - 1);
 	for (int i = 0; i < 2 * b->span; i++)

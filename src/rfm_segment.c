@@ -40,6 +40,8 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
+#include "aggstate.h"
+
 #define RFM_Q_VERSION 1
 
 /* Entries a new state has room for per dimension. */
@@ -198,12 +200,9 @@ rfm_quantile_accum(PG_FUNCTION_ARGS)
 {
 	RfmQState  *st;
 
-	if (PG_ARGISNULL(0))
+	st = (RfmQState *) ModifiableState(fcinfo, 0);
+	if (st == NULL)
 		st = NewState(RFM_Q_INITIAL);
-	else if (AggCheckCallContext(fcinfo, NULL))
-		st = (RfmQState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
-	else
-		st = (RfmQState *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(0));
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 		PG_RETURN_POINTER(st);
 	for (int d = 0; d < 3; d++)
@@ -224,20 +223,12 @@ rfm_quantile_combine(PG_FUNCTION_ARGS)
 {
 	RfmQState  *a,
 			   *b;
+	Datum		result;
 
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	if (PG_ARGISNULL(0))
-		PG_RETURN_POINTER(PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(1)));
+	if (CombineNulls(fcinfo, &result))
+		return result;
 	b = (RfmQState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
-	if (AggCheckCallContext(fcinfo, NULL))
-		a = (RfmQState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
-	else
-		a = (RfmQState *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(0));
+	a = (RfmQState *) ModifiableState(fcinfo, 0);
 	if (pg_add_s64_overflow(a->customers, b->customers, &a->customers))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),

@@ -28,6 +28,13 @@ build
 private_install
 start_cluster bench-cluster
 psql -X -q -v ON_ERROR_STOP=1 -d postgres -c 'CREATE EXTENSION pg_retention'
+# bench_ms(q): runs q and returns its time in ms on the server's clock (parts A and C time
+# steps inside one session with it)
+psql -X -q -v ON_ERROR_STOP=1 -d postgres <<'SQL'
+CREATE FUNCTION bench_ms(q text) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz := clock_timestamp();
+BEGIN EXECUTE q; RETURN 1000 * extract(epoch FROM clock_timestamp() - t0); END $$;
+SQL
 
 # run_timed LABEL SQL: runs SQL and prints (and remembers in T_<label>) its time in ms.
 run_timed() {
@@ -55,27 +62,24 @@ psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "
 # so that psql start-up and connection set-up, a fixed ~10-20 ms each, do not blur steps of
 # a few tens of milliseconds.
 psql -X -q -v ON_ERROR_STOP=1 -P pager=off -d postgres <<'SQL'
-CREATE FUNCTION pg_temp.ms(q text) RETURNS float8 LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz := clock_timestamp();
-BEGIN EXECUTE q; RETURN 1000 * extract(epoch FROM clock_timestamp() - t0); END $$;
 CREATE TEMP TABLE runs (step text, ms float8);
 DO $$
 BEGIN
   FOR i IN 1..5 LOOP
-    INSERT INTO runs VALUES ('build RFM rows from raw orders', pg_temp.ms($q$
+    INSERT INTO runs VALUES ('build RFM rows from raw orders', bench_ms($q$
       CREATE TABLE tiled_rfm AS
       SELECT customer_id, (r).frequency, (r).recency, (r).t, (r).monetary_value
       FROM (SELECT customer_id, retention.rfm_agg(ordered_on, amount, '1997-09-30', 'week') AS r
             FROM tiled_orders GROUP BY customer_id) s$q$));
-    INSERT INTO runs VALUES ('fit BG/NBD and Gamma-Gamma', pg_temp.ms($q$
+    INSERT INTO runs VALUES ('fit BG/NBD and Gamma-Gamma', bench_ms($q$
       CREATE TABLE tiled_models AS
       SELECT retention.bgnbd_fit(frequency, recency, t) AS bg,
              retention.gammagamma_fit(frequency, monetary_value) AS gg FROM tiled_rfm$q$));
-    INSERT INTO runs VALUES ('fit both, no parallel workers', pg_temp.ms($q$
+    INSERT INTO runs VALUES ('fit both, no parallel workers', bench_ms($q$
       SET LOCAL max_parallel_workers_per_gather = 0;
       SELECT retention.bgnbd_fit(frequency, recency, t), retention.gammagamma_fit(frequency, monetary_value)
       FROM tiled_rfm$q$));
-    INSERT INTO runs VALUES ('fit BG/NBD only', pg_temp.ms($q$
+    INSERT INTO runs VALUES ('fit BG/NBD only', bench_ms($q$
       SELECT retention.bgnbd_fit(frequency, recency, t) FROM tiled_rfm$q$));
     IF i < 5 THEN
       DROP TABLE tiled_rfm, tiled_models;
@@ -100,38 +104,35 @@ say "C. fits at scale: 150,000 customers in days (test/bench/clv_gen_orders.sql)
 psql -X -q -v ON_ERROR_STOP=1 -v customers=150000 -d postgres -f test/bench/clv_gen_orders.sql
 psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "ALTER TABLE orders RENAME TO orders_c" -c "VACUUM ANALYZE orders_c"
 psql -X -q -v ON_ERROR_STOP=1 -P pager=off -d postgres <<'SQL'
-CREATE FUNCTION pg_temp.ms(q text) RETURNS float8 LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz := clock_timestamp();
-BEGIN EXECUTE q; RETURN 1000 * extract(epoch FROM clock_timestamp() - t0); END $$;
 CREATE TEMP TABLE runs (step text, ms float8);
 CREATE TABLE degenerate AS
 SELECT 79 + (i % 3) AS frequency, 300.0 + i AS recency, 400.0 + i AS t FROM generate_series(1, 37) i;
 DO $$
 BEGIN
   FOR i IN 1..5 LOOP
-    INSERT INTO runs VALUES ('build RFM rows (days) from raw orders', pg_temp.ms($q$
+    INSERT INTO runs VALUES ('build RFM rows (days) from raw orders', bench_ms($q$
       CREATE TABLE rfm_c AS
       SELECT customer_id, (r).frequency, (r).recency, (r).t, (r).monetary_value
       FROM (SELECT customer_id, retention.rfm_agg(ordered_at::date, amount, '2026-01-01', 'day') AS r
             FROM orders_c GROUP BY customer_id) s$q$));
-    INSERT INTO runs VALUES ('build RFM rows (weeks)', pg_temp.ms($q$
+    INSERT INTO runs VALUES ('build RFM rows (weeks)', bench_ms($q$
       CREATE TABLE rfm_cw AS
       SELECT customer_id, (r).frequency, (r).recency::int AS recency, (r).t::int AS periods
       FROM (SELECT customer_id, retention.rfm_agg(ordered_at::date, amount, '2026-01-01', 'week', 'week') AS r
             FROM orders_c GROUP BY customer_id) s$q$));
-    INSERT INTO runs VALUES ('fit BG/NBD', pg_temp.ms($q$
+    INSERT INTO runs VALUES ('fit BG/NBD', bench_ms($q$
       CREATE TABLE m_bg AS SELECT retention.bgnbd_fit(frequency, recency, t) AS m FROM rfm_c$q$));
-    INSERT INTO runs VALUES ('fit MBG/NBD', pg_temp.ms($q$
+    INSERT INTO runs VALUES ('fit MBG/NBD', bench_ms($q$
       CREATE TABLE m_mbg AS SELECT retention.mbgnbd_fit(frequency, recency, t) AS m FROM rfm_c$q$));
-    INSERT INTO runs VALUES ('fit Pareto/NBD', pg_temp.ms($q$
+    INSERT INTO runs VALUES ('fit Pareto/NBD', bench_ms($q$
       CREATE TABLE m_pareto AS SELECT retention.paretonbd_fit(frequency, recency, t) AS m FROM rfm_c$q$));
-    INSERT INTO runs VALUES ('fit Gamma-Gamma', pg_temp.ms($q$
+    INSERT INTO runs VALUES ('fit Gamma-Gamma', bench_ms($q$
       CREATE TABLE m_gg AS SELECT retention.gammagamma_fit(frequency, monetary_value) AS m FROM rfm_c$q$));
-    INSERT INTO runs VALUES ('fit BG/BB (weekly opportunities)', pg_temp.ms($q$
+    INSERT INTO runs VALUES ('fit BG/BB (weekly opportunities)', bench_ms($q$
       CREATE TABLE m_bgbb AS SELECT retention.bgbb_fit(frequency, recency, periods) AS m FROM rfm_cw WHERE periods >= 1$q$));
-    INSERT INTO runs VALUES ('fit Pareto/NBD, 37 degenerate customers', pg_temp.ms($q$
+    INSERT INTO runs VALUES ('fit Pareto/NBD, 37 degenerate customers', bench_ms($q$
       SELECT retention.paretonbd_fit(frequency, recency, t) FROM degenerate$q$));
-    INSERT INTO runs VALUES ('fit BG/NBD, 37 degenerate customers', pg_temp.ms($q$
+    INSERT INTO runs VALUES ('fit BG/NBD, 37 degenerate customers', bench_ms($q$
       SELECT retention.bgnbd_fit(frequency, recency, t) FROM degenerate$q$));
     IF i < 5 THEN
       DROP TABLE rfm_c, rfm_cw, m_bg, m_mbg, m_pareto, m_gg, m_bgbb;
