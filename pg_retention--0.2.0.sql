@@ -1599,7 +1599,7 @@ COMMENT ON FUNCTION retention.job_column(regclass, text) IS
 CREATE FUNCTION retention.create_cohort_job_in(schema name,
 	job_name text, source regclass, customer_column text, time_column text, amount_column text,
 	period_kind text, activity_table text, cohort_table text, schedule text,
-	timezone text, mode text)
+	timezone text, mode text, targets text)
 	RETURNS bigint
 	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
 DECLARE
@@ -1618,7 +1618,7 @@ BEGIN
 	END IF;
 	PERFORM retention.refuse_on_worker(format('job "%s"', job_name));
 	IF source IS NULL OR customer_column IS NULL OR time_column IS NULL OR period_kind IS NULL
-		OR schedule IS NULL OR timezone IS NULL OR mode IS NULL THEN
+		OR schedule IS NULL OR timezone IS NULL OR mode IS NULL OR targets IS NULL THEN
 		RAISE EXCEPTION 'only amount_column may be NULL' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	IF EXISTS (SELECT FROM retention.jobs j WHERE j.job_name = create_cohort_job_in.job_name
@@ -1658,6 +1658,15 @@ BEGIN
 			HINT = 'Use ''on'' (active in exactly that period) or ''on_or_after'' (active in it or any later one).';
 	END IF;
 	next := retention.next_run_time(schedule, now(), timezone);	-- validates schedule and time zone
+	IF targets NOT IN ('local', 'distributed') THEN
+		RAISE EXCEPTION 'invalid targets "%"', targets USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Use ''local'' (tables on this node) or ''distributed'' (under Citus: the activity table distributed with the source, the cohort table a reference table).';
+	END IF;
+	IF targets = 'distributed' AND (retention.citus_layout(source)).kind IS DISTINCT FROM 'distributed' THEN
+		RAISE EXCEPTION 'distributed targets need a source distributed by Citus, "%" is not one', source
+			USING ERRCODE = 'feature_not_supported',
+			HINT = 'Distribute the source with create_distributed_table, or use targets => ''local''.';
+	END IF;
 
 	act_name := retention.target_table_name(activity_table, 'activity table', schema);
 	coh_name := retention.target_table_name(cohort_table, 'cohort table', schema);
@@ -1680,6 +1689,13 @@ BEGIN
 				   format('per-customer activity kept by pg_retention job %s', job_name));
 	EXECUTE format('COMMENT ON TABLE %s IS %L', coh_name,
 				   format('cohort table kept by pg_retention job %s', job_name));
+	IF targets = 'distributed' THEN
+		-- the activity table sharded like the source (its merge with the new rows runs on the
+		-- shards), the small cohort table copied to every node
+		EXECUTE 'SELECT pg_catalog.create_distributed_table($1, $2, colocate_with => $3)'
+			USING act_name::regclass, customer_column, source::text;
+		EXECUTE 'SELECT pg_catalog.create_reference_table($1)' USING coh_name::regclass;
+	END IF;
 
 	INSERT INTO retention.jobs (job_name, job_type, schedule, timezone, config, next_run)
 	VALUES (job_name, 'cohort_refresh', schedule, timezone,
@@ -1691,7 +1707,7 @@ BEGIN
 	RETURNING job_id INTO id;
 	RETURN id;
 END $$;
-COMMENT ON FUNCTION retention.create_cohort_job_in(name, text, regclass, text, text, text, text, text, text, text, text, text) IS
+COMMENT ON FUNCTION retention.create_cohort_job_in(name, text, regclass, text, text, text, text, text, text, text, text, text, text) IS
 	'internal: create_cohort_job with the schema that unqualified target names go into';
 
 -- A body bound at creation (no search_path lookups at call time) that passes the caller's
@@ -1699,12 +1715,12 @@ COMMENT ON FUNCTION retention.create_cohort_job_in(name, text, regclass, text, t
 CREATE FUNCTION retention.create_cohort_job(
 	job_name text, source regclass, customer_column text, time_column text, amount_column text,
 	period_kind text, activity_table text, cohort_table text, schedule text,
-	timezone text DEFAULT 'UTC', mode text DEFAULT 'on')
+	timezone text DEFAULT 'UTC', mode text DEFAULT 'on', targets text DEFAULT 'local')
 	RETURNS bigint LANGUAGE sql
 	RETURN retention.create_cohort_job_in(pg_catalog.current_schema(), job_name, source, customer_column,
-		time_column, amount_column, period_kind, activity_table, cohort_table, schedule, timezone, mode);
-COMMENT ON FUNCTION retention.create_cohort_job(text, regclass, text, text, text, text, text, text, text, text, text) IS
-	'create a cohort-refresh job: creates the activity and cohort tables (unqualified names in the current schema), which the job keeps fresh from the source on the schedule; the job runs as the calling role';
+		time_column, amount_column, period_kind, activity_table, cohort_table, schedule, timezone, mode, targets);
+COMMENT ON FUNCTION retention.create_cohort_job(text, regclass, text, text, text, text, text, text, text, text, text, text) IS
+	'create a cohort-refresh job: creates the activity and cohort tables (unqualified names in the current schema; targets => ''distributed'' under Citus: the activity table colocated with the distributed source, the cohort table a reference table), which the job keeps fresh from the source on the schedule; the job runs as the calling role';
 
 CREATE FUNCTION retention.alter_job(job_name text, schedule text DEFAULT NULL, timezone text DEFAULT NULL,
 	enabled boolean DEFAULT NULL, new_name text DEFAULT NULL)
@@ -2751,10 +2767,23 @@ BEGIN
 				  p.customer_column, day, amount, counted, rows, p.tier_table, state_cond);
 END $$;
 COMMENT ON FUNCTION retention.loyalty_eval_sql(retention.loyalty_programs, date, text, date, text) IS
-	'internal: the query that evaluates the customers of a loyalty program as of a date, from all their rows or from stored states (to run with TimeZone set to the program''s)';
+	'internal: the query that evaluates the customers of a loyalty program as of a date, from all their rows or from stored states (days of timestamptz rows in the program''s time zone, named in the query)';
+
+-- The rows of a query, as a set of records (the caller gives the column definitions): the
+-- query runs as a statement of its own (see refresh_loyalty_as_owner).
+CREATE FUNCTION retention.query_rows(query text) RETURNS SETOF record
+	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
+BEGIN
+	RETURN QUERY EXECUTE query;
+END $$;
+COMMENT ON FUNCTION retention.query_rows(text) IS
+	'internal: run a query as a statement of its own and return its rows (a loyalty refresh over a Citus table reads its evaluation this way)';
 
 -- Set the session's TimeZone for the rest of the transaction (or subtransaction) and return
--- the previous one, so that a caller can put it back.
+-- the previous one, so that a caller can put it back. Evaluations and refreshes run with the
+-- program's zone, so that an exclusion expression evaluated on this node reads timestamps in
+-- it (the days of the rows are computed with the zone named: on Citus workers, whose TimeZone
+-- is their own, too).
 CREATE FUNCTION retention.loyalty_set_timezone(tz text) RETURNS text
 	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
 DECLARE
@@ -2906,6 +2935,14 @@ BEGIN
 		hist_conflict := 'DO NOTHING';
 		-- customers without rows any more leave the tier table
 		stale := format('DELETE FROM %1$s t WHERE NOT EXISTS (SELECT FROM e WHERE e.customer = t.%2$I) RETURNING 1', tt, cust);
+		-- Over a Citus table, the evaluation runs as a query of its own (pushed down to the
+		-- shards), whose result the statement below reads from memory: as part of the
+		-- statement, Citus would plan it as a subplan whose result file each reader of e
+		-- parses again (docs/citus.md).
+		IF (retention.citus_layout(src)).kind IS NOT NULL THEN
+			eval := format('SELECT * FROM retention.query_rows(%L) AS q(customer %s, r retention.loyalty_result)',
+						   eval, (retention.job_column(src, cust)).typname);
+		END IF;
 	ELSE
 		-- Everything below is one statement, so one snapshot: the late rows found are exactly
 		-- those the replay reads.

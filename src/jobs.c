@@ -346,13 +346,14 @@ xmin_is_new_on_node(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 					 errmsg("the groups, since and upto arrays of xmin_is_new_on_node must have the same length")));
-		cache = GetXminCache(fcinfo);
-		for (i = 0; i < ng && !found; i++)
-		{
+		for (i = 0; i < ng; i++)
 			if (gn[i] || sn[i] || un[i])
 				ereport(ERROR,
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						 errmsg("the arrays of xmin_is_new_on_node must not contain NULLs")));
+		cache = GetXminCache(fcinfo);
+		for (i = 0; i < ng && !found; i++)
+		{
 			if (DatumGetInt32(g[i]) == group)
 			{
 				cache->since = U64FromFullTransactionId(DatumGetFullTransactionId(s[i]));

@@ -409,7 +409,7 @@ COMMENT ON FUNCTION retention.job_column(regclass, text) IS
 CREATE FUNCTION retention.create_cohort_job_in(schema name,
 	job_name text, source regclass, customer_column text, time_column text, amount_column text,
 	period_kind text, activity_table text, cohort_table text, schedule text,
-	timezone text, mode text)
+	timezone text, mode text, targets text)
 	RETURNS bigint
 	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
 DECLARE
@@ -428,7 +428,7 @@ BEGIN
 	END IF;
 	PERFORM retention.refuse_on_worker(format('job "%s"', job_name));
 	IF source IS NULL OR customer_column IS NULL OR time_column IS NULL OR period_kind IS NULL
-		OR schedule IS NULL OR timezone IS NULL OR mode IS NULL THEN
+		OR schedule IS NULL OR timezone IS NULL OR mode IS NULL OR targets IS NULL THEN
 		RAISE EXCEPTION 'only amount_column may be NULL' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	IF EXISTS (SELECT FROM retention.jobs j WHERE j.job_name = create_cohort_job_in.job_name
@@ -468,6 +468,15 @@ BEGIN
 			HINT = 'Use ''on'' (active in exactly that period) or ''on_or_after'' (active in it or any later one).';
 	END IF;
 	next := retention.next_run_time(schedule, now(), timezone);	-- validates schedule and time zone
+	IF targets NOT IN ('local', 'distributed') THEN
+		RAISE EXCEPTION 'invalid targets "%"', targets USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Use ''local'' (tables on this node) or ''distributed'' (under Citus: the activity table distributed with the source, the cohort table a reference table).';
+	END IF;
+	IF targets = 'distributed' AND (retention.citus_layout(source)).kind IS DISTINCT FROM 'distributed' THEN
+		RAISE EXCEPTION 'distributed targets need a source distributed by Citus, "%" is not one', source
+			USING ERRCODE = 'feature_not_supported',
+			HINT = 'Distribute the source with create_distributed_table, or use targets => ''local''.';
+	END IF;
 
 	act_name := retention.target_table_name(activity_table, 'activity table', schema);
 	coh_name := retention.target_table_name(cohort_table, 'cohort table', schema);
@@ -490,6 +499,13 @@ BEGIN
 				   format('per-customer activity kept by pg_retention job %s', job_name));
 	EXECUTE format('COMMENT ON TABLE %s IS %L', coh_name,
 				   format('cohort table kept by pg_retention job %s', job_name));
+	IF targets = 'distributed' THEN
+		-- the activity table sharded like the source (its merge with the new rows runs on the
+		-- shards), the small cohort table copied to every node
+		EXECUTE 'SELECT pg_catalog.create_distributed_table($1, $2, colocate_with => $3)'
+			USING act_name::regclass, customer_column, source::text;
+		EXECUTE 'SELECT pg_catalog.create_reference_table($1)' USING coh_name::regclass;
+	END IF;
 
 	INSERT INTO retention.jobs (job_name, job_type, schedule, timezone, config, next_run)
 	VALUES (job_name, 'cohort_refresh', schedule, timezone,
@@ -501,7 +517,7 @@ BEGIN
 	RETURNING job_id INTO id;
 	RETURN id;
 END $$;
-COMMENT ON FUNCTION retention.create_cohort_job_in(name, text, regclass, text, text, text, text, text, text, text, text, text) IS
+COMMENT ON FUNCTION retention.create_cohort_job_in(name, text, regclass, text, text, text, text, text, text, text, text, text, text) IS
 	'internal: create_cohort_job with the schema that unqualified target names go into';
 
 -- A body bound at creation (no search_path lookups at call time) that passes the caller's
@@ -509,12 +525,12 @@ COMMENT ON FUNCTION retention.create_cohort_job_in(name, text, regclass, text, t
 CREATE FUNCTION retention.create_cohort_job(
 	job_name text, source regclass, customer_column text, time_column text, amount_column text,
 	period_kind text, activity_table text, cohort_table text, schedule text,
-	timezone text DEFAULT 'UTC', mode text DEFAULT 'on')
+	timezone text DEFAULT 'UTC', mode text DEFAULT 'on', targets text DEFAULT 'local')
 	RETURNS bigint LANGUAGE sql
 	RETURN retention.create_cohort_job_in(pg_catalog.current_schema(), job_name, source, customer_column,
-		time_column, amount_column, period_kind, activity_table, cohort_table, schedule, timezone, mode);
-COMMENT ON FUNCTION retention.create_cohort_job(text, regclass, text, text, text, text, text, text, text, text, text) IS
-	'create a cohort-refresh job: creates the activity and cohort tables (unqualified names in the current schema), which the job keeps fresh from the source on the schedule; the job runs as the calling role';
+		time_column, amount_column, period_kind, activity_table, cohort_table, schedule, timezone, mode, targets);
+COMMENT ON FUNCTION retention.create_cohort_job(text, regclass, text, text, text, text, text, text, text, text, text, text) IS
+	'create a cohort-refresh job: creates the activity and cohort tables (unqualified names in the current schema; targets => ''distributed'' under Citus: the activity table colocated with the distributed source, the cohort table a reference table), which the job keeps fresh from the source on the schedule; the job runs as the calling role';
 
 CREATE FUNCTION retention.alter_job(job_name text, schedule text DEFAULT NULL, timezone text DEFAULT NULL,
 	enabled boolean DEFAULT NULL, new_name text DEFAULT NULL)

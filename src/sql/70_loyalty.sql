@@ -660,10 +660,23 @@ BEGIN
 				  p.customer_column, day, amount, counted, rows, p.tier_table, state_cond);
 END $$;
 COMMENT ON FUNCTION retention.loyalty_eval_sql(retention.loyalty_programs, date, text, date, text) IS
-	'internal: the query that evaluates the customers of a loyalty program as of a date, from all their rows or from stored states (to run with TimeZone set to the program''s)';
+	'internal: the query that evaluates the customers of a loyalty program as of a date, from all their rows or from stored states (days of timestamptz rows in the program''s time zone, named in the query)';
+
+-- The rows of a query, as a set of records (the caller gives the column definitions): the
+-- query runs as a statement of its own (see refresh_loyalty_as_owner).
+CREATE FUNCTION retention.query_rows(query text) RETURNS SETOF record
+	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
+BEGIN
+	RETURN QUERY EXECUTE query;
+END $$;
+COMMENT ON FUNCTION retention.query_rows(text) IS
+	'internal: run a query as a statement of its own and return its rows (a loyalty refresh over a Citus table reads its evaluation this way)';
 
 -- Set the session's TimeZone for the rest of the transaction (or subtransaction) and return
--- the previous one, so that a caller can put it back.
+-- the previous one, so that a caller can put it back. Evaluations and refreshes run with the
+-- program's zone, so that an exclusion expression evaluated on this node reads timestamps in
+-- it (the days of the rows are computed with the zone named: on Citus workers, whose TimeZone
+-- is their own, too).
 CREATE FUNCTION retention.loyalty_set_timezone(tz text) RETURNS text
 	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
 DECLARE
@@ -815,6 +828,14 @@ BEGIN
 		hist_conflict := 'DO NOTHING';
 		-- customers without rows any more leave the tier table
 		stale := format('DELETE FROM %1$s t WHERE NOT EXISTS (SELECT FROM e WHERE e.customer = t.%2$I) RETURNING 1', tt, cust);
+		-- Over a Citus table, the evaluation runs as a query of its own (pushed down to the
+		-- shards), whose result the statement below reads from memory: as part of the
+		-- statement, Citus would plan it as a subplan whose result file each reader of e
+		-- parses again (docs/citus.md).
+		IF (retention.citus_layout(src)).kind IS NOT NULL THEN
+			eval := format('SELECT * FROM retention.query_rows(%L) AS q(customer %s, r retention.loyalty_result)',
+						   eval, (retention.job_column(src, cust)).typname);
+		END IF;
 	ELSE
 		-- Everything below is one statement, so one snapshot: the late rows found are exactly
 		-- those the replay reads.
