@@ -1327,18 +1327,25 @@ END $$;
 COMMENT ON FUNCTION retention.citus_layout(regclass) IS
 	'internal: is a table distributed by Citus with one placement per shard (distributed) or replicated, a digest of its shard placements and the node groups holding them (NULL kind: not a Citus table)';
 
-CREATE FUNCTION retention.refuse_untracked_citus_source(src regclass, what text) RETURNS void
+CREATE FUNCTION retention.refuse_untracked_citus_source(src regclass, what text, creating boolean) RETURNS void
 	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, retention, pg_temp AS $$
+DECLARE
+	detail text := 'It is a Citus reference table or has replicated shards: a read may go to any copy, and each copy''s rows carry the transaction ids of its own node.';
 BEGIN
-	IF (retention.citus_layout(src)).kind = 'replicated' THEN
+	IF (retention.citus_layout(src)).kind IS DISTINCT FROM 'replicated' THEN
+		RETURN;
+	ELSIF creating THEN
+		RAISE EXCEPTION 'cannot create % over %: its changes cannot be tracked', what, src
+			USING ERRCODE = 'feature_not_supported', DETAIL = detail,
+			HINT = 'Make the source a distributed table with one placement per shard (create_distributed_table), or use a view of it as the source, which every refresh reads in full.';
+	ELSE
 		RAISE EXCEPTION 'cannot refresh % incrementally: the changes of % cannot be tracked', what, src
-			USING ERRCODE = 'feature_not_supported',
-			DETAIL = 'It is a Citus reference table or has replicated shards: a read may go to any copy, and each copy''s rows carry the transaction ids of its own node.',
-			HINT = 'Make the source a distributed table with one placement per shard (create_distributed_table), or refresh with full_refresh => true.';
+			USING ERRCODE = 'feature_not_supported', DETAIL = detail,
+			HINT = 'Refresh with full_refresh => true, or make the source a distributed table with one placement per shard (create_distributed_table).';
 	END IF;
 END $$;
-COMMENT ON FUNCTION retention.refuse_untracked_citus_source(regclass, text) IS
-	'internal: an error when a source is a Citus table whose changes cannot be told apart (a reference table, replicated shards)';
+COMMENT ON FUNCTION retention.refuse_untracked_citus_source(regclass, text, boolean) IS
+	'internal: an error when a source is a Citus table whose changes cannot be told apart (a reference table, replicated shards), for a job or program being created or refreshed incrementally';
 
 CREATE FUNCTION retention.refuse_on_worker(what text) RETURNS void
 	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, retention, pg_temp AS $$
@@ -1413,7 +1420,7 @@ BEGIN
 				   FROM jsonb_each_text(new_node_watermarks->'nodes') n(g, u));
 	ELSIF kind = 'replicated' THEN
 		IF want_incremental THEN
-			PERFORM retention.refuse_untracked_citus_source(src, what);
+			PERFORM retention.refuse_untracked_citus_source(src, what, false);
 		END IF;
 	ELSIF retention.source_tracks_rows(src) THEN
 		new_watermark := pg_snapshot_xmin(pg_current_snapshot());
@@ -1650,7 +1657,7 @@ BEGIN
 		RAISE EXCEPTION 'permission denied for table %', source USING ERRCODE = 'insufficient_privilege',
 			DETAIL = 'A job reads its source with the privileges of the role that creates it.';
 	END IF;
-	PERFORM retention.refuse_untracked_citus_source(source, format('job "%s"', job_name));
+	PERFORM retention.refuse_untracked_citus_source(source, format('job "%s"', job_name), true);
 
 	cust_type := (retention.job_column(source, customer_column)).typname;
 	time_type := (retention.job_column(source, time_column)).typ;
@@ -1919,7 +1926,7 @@ BEGIN
 		RAISE EXCEPTION 'permission denied for table %', p.source USING ERRCODE = 'insufficient_privilege',
 			DETAIL = format('A loyalty program reads its source as its owner, %s, who may not read it.', p.owner);
 	END IF;
-	PERFORM retention.refuse_untracked_citus_source(src, format('loyalty program "%s"', p.program_name));
+	PERFORM retention.refuse_untracked_citus_source(src, format('loyalty program "%s"', p.program_name), true);
 	SELECT a.atttypid INTO typ FROM pg_attribute a
 	WHERE a.attrelid = src AND a.attname = p.customer_column AND a.attnum > 0 AND NOT a.attisdropped;
 	IF NOT FOUND THEN

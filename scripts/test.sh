@@ -2,14 +2,17 @@
 # Runs every pg_retention test suite: builds the extension, installs it into a private copy
 # of PostgreSQL under build/, starts a throwaway cluster and runs pg_regress, the isolation
 # specs and the TAP tests against it. Stops the cluster afterwards; exits non-zero on any
-# failure; "ubsan" runs pg_regress once more on a UBSan build (see ubsan_install in lib.sh).
-# Usage: scripts/test.sh [regress|isolation|tap|fuzz|ubsan ...]   (default: all suites)
+# failure; "ubsan" runs pg_regress once more on a UBSan build (see ubsan_install in lib.sh);
+# "citus" runs test/citus/t on a Citus cluster (a coordinator and two workers), with Citus
+# built from $CITUS_TARBALL (default ../shared/vendor/citus-13.2.2.tar.gz beside the checkout)
+# into a cache outside the clone and installed into the private PostgreSQL (scripts/citus.sh).
+# Usage: scripts/test.sh [regress|isolation|tap|citus|fuzz|ubsan ...]   (default: all suites)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(regress isolation tap fuzz ubsan)
+[ ${#suites[@]} -eq 0 ] && suites=(regress isolation tap citus fuzz ubsan)
 want() { [[ " ${suites[*]} " == *" $1 "* ]]; }
 
 if want fuzz; then need_packages clang; else need_packages; fi
@@ -44,21 +47,32 @@ if want isolation && [ -n "$(ls test/isolation/specs/*.spec 2>/dev/null)" ]; the
 	count "$BUILD/isolation.log"
 	[ -f test/isolation/output/regression.diffs ] && head -n 200 test/isolation/output/regression.diffs
 fi
-if want tap && [ -n "$(ls test/t/*.pl 2>/dev/null)" ]; then
-	say "TAP"
-	# PostgreSQL::Test::Cluster makes its own clusters from the binaries first on PATH, under
-	# $TESTDIR/tmp_check (fresh each time: clusters left by a failed run would stop the tests).
-	# The tests run as "postgres", so they run from a copy under $BUILD, which it can enter.
-	tapdir="$BUILD/tap"
-	rm -rf "$tapdir" && mkdir -p "$tapdir/tmp_check" && cp -r test/t "$tapdir/"
+# run_prove DIR NAME: run the TAP tests DIR/*.pl with prove, output in $BUILD/NAME.log.
+# PostgreSQL::Test::Cluster makes its own clusters from the binaries first on PATH, under
+# $TESTDIR/tmp_check (fresh each time: clusters left by a failed run would stop the tests).
+# The tests run as "postgres", so they run from a copy under $BUILD, which it can enter.
+run_prove() {
+	local dir=$1 name=$2 tapdir="$BUILD/$2" p f
+	rm -rf "$tapdir" && mkdir -p "$tapdir/tmp_check" && cp -r "$dir" "$tapdir/t"
 	[ "$(id -u)" -ne 0 ] || chown -R postgres "$tapdir"
 	(cd "$tapdir" && as_pg env PATH="$PGBIN:$PATH" PG_REGRESS="$PGBIN_SYS/../lib/pgxs/src/test/regress/pg_regress" \
 		TESTDIR="$tapdir" PERL5LIB="$PGBIN_SYS/../lib/pgxs/src/test/perl" \
-		prove --timer t/*.pl) 2>&1 | sed 's|^\(\[[0-9:]*\] \)\?t/|\1test/t/|' | tee "$BUILD/tap.log" || status=1
+		prove --timer t/*.pl) 2>&1 | sed "s|^\(\[[0-9:]*\] \)\?t/|\1$dir/|" | tee "$BUILD/$name.log" || status=1
 	# prove --timer prefixes "[hh:mm:ss] " and appends the time
-	p=$(grep -cE '^(\[[0-9:]+\] )?test/t/.* ok( |$)' "$BUILD/tap.log" || true)
-	f=$(grep -cE '^(\[[0-9:]+\] )?test/t/.*(Failed|Dubious)' "$BUILD/tap.log" || true)
+	p=$(grep -cE "^(\[[0-9:]+\] )?$dir/.* ok( |\$)" "$BUILD/$name.log" || true)
+	f=$(grep -cE "^(\[[0-9:]+\] )?$dir/.*(Failed|Dubious)" "$BUILD/$name.log" || true)
 	passed=$((passed + p)); failed=$((failed + f))
+}
+if want tap && [ -n "$(ls test/t/*.pl 2>/dev/null)" ]; then
+	say "TAP"
+	run_prove test/t tap
+fi
+if want citus; then
+	say "Citus (a coordinator and two workers; test/citus/t)"
+	. scripts/citus.sh
+	CITUS_TARBALL=${CITUS_TARBALL:-$(cd "$ROOT/.." && pwd)/shared/vendor/citus-13.2.2.tar.gz}
+	citus_install "$PGBIN_SYS/pg_config" "$BUILD/install"
+	run_prove test/citus/t citus
 fi
 
 stop_cluster

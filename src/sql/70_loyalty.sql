@@ -277,7 +277,7 @@ BEGIN
 		RAISE EXCEPTION 'permission denied for table %', p.source USING ERRCODE = 'insufficient_privilege',
 			DETAIL = format('A loyalty program reads its source as its owner, %s, who may not read it.', p.owner);
 	END IF;
-	PERFORM retention.refuse_untracked_citus_source(src, format('loyalty program "%s"', p.program_name));
+	PERFORM retention.refuse_untracked_citus_source(src, format('loyalty program "%s"', p.program_name), true);
 	SELECT a.atttypid INTO typ FROM pg_attribute a
 	WHERE a.attrelid = src AND a.attname = p.customer_column AND a.attnum > 0 AND NOT a.attisdropped;
 	IF NOT FOUND THEN
