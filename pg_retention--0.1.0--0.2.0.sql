@@ -2127,10 +2127,11 @@ BEGIN
 		hist_conflict := 'DO NOTHING';
 		-- customers without rows any more leave the tier table
 		stale := format('DELETE FROM %1$s t WHERE NOT EXISTS (SELECT FROM e WHERE e.customer = t.%2$I) RETURNING 1', tt, cust);
-		-- Over a Citus table, the evaluation runs as a query of its own (pushed down to the
-		-- shards), whose result the statement below reads from memory: as part of the
-		-- statement, Citus would plan it as a subplan whose result file each reader of e
-		-- parses again (docs/citus.md).
+		-- Over a Citus table, the evaluation of every customer runs as a query of its own
+		-- (pushed down to the shards), whose result the statement below reads from memory:
+		-- as part of the statement, Citus would plan it as a subplan whose result file each
+		-- reader of e parses again (docs/citus.md). An incremental refresh evaluates few
+		-- customers and is left as it is.
 		IF (retention.citus_layout(src)).kind IS NOT NULL THEN
 			eval := format('SELECT * FROM retention.query_rows(%L) AS q(customer %s, r retention.loyalty_result)',
 						   eval, (retention.job_column(src, cust)).typname);

@@ -85,9 +85,11 @@ citus_cluster() {
 	for i in 2 1 0; do
 		local n=$name-coord
 		[ "$i" -gt 0 ] && n=$name-w$i
+		# citus.local_hostname: Citus's connections to the node itself go to its socket
 		PGR_PORT=$((port + i)) PGR_EXTRA_CONF="shared_preload_libraries = 'citus,pg_retention'
 max_connections = 200
 citus.shard_count = 32
+citus.local_hostname = '$BUILD/$n/sock'
 ${PGR_EXTRA_CONF:-}" start_cluster "$n"
 		CITUS_NODES+=("$CLUSTER")
 		trap stop_citus_cluster EXIT

@@ -12,7 +12,8 @@
 #                       BY customer_id))): the per-customer step runs whole on the shards
 #   CRR series          retention_table of the two-step retention_agg
 #   revenue             revenue_table of the two-step revenue_agg
-#   BG/NBD              rfm_agg per customer, then bgnbd_fit
+#   RFM                 rfm_agg per customer (what the CLV models are fitted on; the fit itself
+#                       runs on the coordinator either way)
 # and, once each (they write): a loyalty program's first refresh, a next-day incremental
 # refresh after a day of new orders, a full refresh; a cohort job's first refresh and its
 # incremental refresh after the same new orders. The distributed jobs' tables are compared
@@ -44,6 +45,7 @@ SQL
 say "timing"
 psql -X -q -v ON_ERROR_STOP=1 -P pager=off -d postgres <<'SQL'
 SET TIME ZONE 'UTC';
+SET client_min_messages = error;	-- Citus warns that functions in pg_temp stay on this node
 CREATE FUNCTION pg_temp.ms(q text) RETURNS float8 LANGUAGE plpgsql AS $$
 DECLARE t0 timestamptz := clock_timestamp();
 BEGIN
@@ -57,7 +59,7 @@ INSERT INTO reports VALUES
  ('cohort two-step', 2, $q$SELECT count(*) FROM retention.cohort_table((SELECT retention.cohort_agg(a) FROM (SELECT customer_id, retention.activity_agg(retention.customer_period(ordered_at, 'month', 'UTC'), amount) AS a FROM %s GROUP BY customer_id) x))$q$),
  ('CRR series', 3, $q$SELECT count(*) FROM retention.retention_table((SELECT retention.retention_agg(a) FROM (SELECT customer_id, retention.activity_agg(retention.customer_period(ordered_at, 'month', 'UTC')) AS a FROM %s GROUP BY customer_id) x))$q$),
  ('revenue', 4, $q$SELECT count(*) FROM retention.revenue_table((SELECT retention.revenue_agg(a) FROM (SELECT customer_id, retention.activity_agg(retention.customer_period(ordered_at, 'month', 'UTC'), amount) AS a FROM %s GROUP BY customer_id) x))$q$),
- ('BG/NBD', 5, $q$SELECT (m).r FROM (SELECT retention.bgnbd_fit((r).frequency, (r).recency, (r).t) AS m FROM (SELECT customer_id, retention.rfm_agg(retention.local_date(ordered_at, 'UTC'), amount, '2026-01-01', 'week') AS r FROM %s GROUP BY customer_id) x) y$q$);
+ ('RFM', 5, $q$SELECT count(*), sum((r).frequency) FROM (SELECT customer_id, retention.rfm_agg(retention.local_date(ordered_at, 'UTC'), amount, '2026-01-01', 'week') AS r FROM %s GROUP BY customer_id) x$q$);
 -- warm both tables' caches, then alternate one node / cluster three times
 SELECT pg_temp.ms(format(q, t)) FROM reports, unnest(ARRAY['orders_local', 'orders']) t WHERE ord = 1;
 INSERT INTO runs SELECT report, CASE t WHEN 'orders' THEN 'cluster' ELSE 'one node' END, pg_temp.ms(format(q, t))
@@ -70,11 +72,12 @@ SELECT retention.create_loyalty_program(n, s, 'customer_id', 'ordered_at', 'amou
   timezone => 'Asia/Tokyo', tier_table => n || '_tiers', history_table => n || '_history') > 0
 FROM (VALUES ('club_local', 'orders_local'), ('club', 'orders')) v(n, s);
 SELECT retention.create_cohort_job(n, s, 'customer_id', 'ordered_at', 'amount', 'month', n || '_activity', n || '_cohorts',
-  '1 day', timezone => 'Asia/Tokyo') > 0 FROM (VALUES ('job_local', 'orders_local'), ('job', 'orders')) v(n, s);
+  '1 day', timezone => 'Asia/Tokyo', targets => t) > 0
+FROM (VALUES ('job_local', 'orders_local', 'local'), ('job', 'orders', 'local'), ('job_dt', 'orders', 'distributed')) v(n, s, t);
 INSERT INTO runs SELECT 'loyalty first refresh', k, pg_temp.ms(format('SELECT retention.refresh_loyalty(%L, %L)', n, '2025-12-31'))
 FROM (VALUES ('club_local', 'one node'), ('club', 'cluster')) v(n, k);
-INSERT INTO runs SELECT 'cohort job first refresh', k, pg_temp.ms(format('SELECT retention.refresh_cohort_job(%L)', n))
-FROM (VALUES ('job_local', 'one node'), ('job', 'cluster')) v(n, k);
+INSERT INTO runs SELECT 'cohort job first refresh' || x, k, pg_temp.ms(format('SELECT retention.refresh_cohort_job(%L)', n))
+FROM (VALUES ('job_local', 'one node', ''), ('job', 'cluster', ''), ('job_dt', 'cluster', ', distributed targets')) v(n, k, x);
 -- a day of new orders (the data's average per day), the same rows in both tables
 SELECT setseed(0.5);
 CREATE TEMP TABLE day AS
@@ -85,25 +88,28 @@ INSERT INTO orders_local SELECT * FROM day;
 INSERT INTO orders SELECT * FROM day;
 INSERT INTO runs SELECT 'loyalty next-day refresh', k, pg_temp.ms(format('SELECT retention.refresh_loyalty(%L, %L)', n, '2026-01-01'))
 FROM (VALUES ('club_local', 'one node'), ('club', 'cluster')) v(n, k);
-INSERT INTO runs SELECT 'cohort job incremental refresh', k, pg_temp.ms(format('SELECT retention.refresh_cohort_job(%L)', n))
-FROM (VALUES ('job_local', 'one node'), ('job', 'cluster')) v(n, k);
+INSERT INTO runs SELECT 'cohort job incremental refresh' || x, k, pg_temp.ms(format('SELECT retention.refresh_cohort_job(%L)', n))
+FROM (VALUES ('job_local', 'one node', ''), ('job', 'cluster', ''), ('job_dt', 'cluster', ', distributed targets')) v(n, k, x);
 INSERT INTO runs SELECT 'loyalty full refresh', k, pg_temp.ms(format('SELECT retention.refresh_loyalty(%L, %L, full_refresh => true)', n, '2026-01-01'))
 FROM (VALUES ('club_local', 'one node'), ('club', 'cluster')) v(n, k);
 
 -- the distributed source's tables equal the local source's
 SELECT count(*) AS tier_rows_differing FROM ((SELECT * FROM club_tiers EXCEPT ALL SELECT * FROM club_local_tiers)
   UNION ALL (SELECT * FROM club_local_tiers EXCEPT ALL SELECT * FROM club_tiers)) d;
-SELECT count(*) AS cohort_rows_differing FROM ((SELECT * FROM job_cohorts EXCEPT ALL SELECT * FROM job_local_cohorts)
-  UNION ALL (SELECT * FROM job_local_cohorts EXCEPT ALL SELECT * FROM job_cohorts)) d;
+SELECT t AS job, (SELECT count(*) FROM ((SELECT * FROM job_local_cohorts EXCEPT ALL SELECT * FROM job_cohorts)
+  UNION ALL (SELECT * FROM job_cohorts EXCEPT ALL SELECT * FROM job_local_cohorts)) d) AS cohort_rows_differing FROM (VALUES ('job')) v(t)
+UNION ALL SELECT 'job_dt', (SELECT count(*) FROM ((SELECT * FROM job_local_cohorts EXCEPT ALL SELECT * FROM job_dt_cohorts)
+  UNION ALL (SELECT * FROM job_dt_cohorts EXCEPT ALL SELECT * FROM job_local_cohorts)) d);
 SELECT (SELECT count(*) FROM orders) AS orders, (SELECT count(*) FROM club_tiers) AS tier_rows;
 
-SELECT report, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE kind = 'one node')::numeric) AS one_node_ms,
-       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE kind = 'cluster')::numeric) AS cluster_ms,
-       round((percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE kind = 'cluster')
-              / percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE kind = 'one node'))::numeric, 2) AS cluster_over_one_node,
-       string_agg(round(ms)::text, ' ' ORDER BY kind, ms) AS all_runs_ms
-FROM runs GROUP BY report
-ORDER BY min(CASE report WHEN 'cohort one-pass' THEN 1 WHEN 'cohort two-step' THEN 2 WHEN 'CRR series' THEN 3 WHEN 'revenue' THEN 4
-  WHEN 'BG/NBD' THEN 5 WHEN 'loyalty first refresh' THEN 6 WHEN 'loyalty next-day refresh' THEN 7 WHEN 'loyalty full refresh' THEN 8
-  WHEN 'cohort job first refresh' THEN 9 ELSE 10 END);
+-- medians; a distributed-targets job is compared with the local job of the same step
+WITH m AS (SELECT report, kind, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS ms,
+                  string_agg(round(ms)::text, ' ' ORDER BY ms) AS all_ms FROM runs GROUP BY report, kind)
+SELECT c.report, round(o.ms::numeric) AS one_node_ms, round(c.ms::numeric) AS cluster_ms,
+       round((c.ms / o.ms)::numeric, 2) AS cluster_over_one_node, o.all_ms AS one_node_runs, c.all_ms AS cluster_runs
+FROM m c JOIN m o ON o.kind = 'one node' AND o.report = split_part(c.report, ',', 1)
+WHERE c.kind = 'cluster'
+ORDER BY CASE split_part(c.report, ',', 1) WHEN 'cohort one-pass' THEN 1 WHEN 'cohort two-step' THEN 2 WHEN 'CRR series' THEN 3
+  WHEN 'revenue' THEN 4 WHEN 'RFM' THEN 5 WHEN 'loyalty first refresh' THEN 6 WHEN 'loyalty next-day refresh' THEN 7
+  WHEN 'loyalty full refresh' THEN 8 WHEN 'cohort job first refresh' THEN 9 ELSE 10 END, c.report;
 SQL
