@@ -19,6 +19,11 @@
  * transactions and so cannot be widened: frozen rows count as old (64-bit id
  * 0), which is why the tuple header is looked at for candidate rows.
  *
+ * Under Citus each node has transaction ids of its own: a distributed table
+ * gets one watermark per node group, and xmin_is_new_on_node() applies the
+ * window of the node evaluating it (docs/citus.md); new_rows() refuses such
+ * tables, whose shell on the coordinator holds no rows.
+ *
  * Two ways to apply the test: xmin_is_new(), a filter on the executor's scan
  * (any heap table, partitioned ones too), and new_rows(), a scan of its own
  * for plain heap tables that tests the raw xmin in the tuple header before
@@ -175,6 +180,29 @@ TupleIsFrozen(Oid relid, ItemPointer tid, TransactionId xmin, XminCache *cache)
 }
 
 /*
+ * The by-value first column of the first row of a query on Citus's catalogs
+ * (one optional oid parameter, $1): false when the citus extension is not
+ * installed in this database or the query gives no row or NULL.
+ */
+static bool
+CitusCatalogValue(const char *query, Oid arg, Datum *value)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		args[1] = {ObjectIdGetDatum(arg)};
+	bool		isnull = true;
+
+	if (!OidIsValid(get_extension_oid("citus", true)))
+		return false;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(query, OidIsValid(arg) ? 1 : 0, argtypes, args, NULL, true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+		*value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	SPI_finish();
+	return !isnull;
+}
+
+/*
  * The Citus node group of this server: pg_dist_local_group.groupid (0 on the
  * coordinator, and on a server that no coordinator has added as a worker),
  * or -1 when the citus extension is not installed in this database.
@@ -182,23 +210,11 @@ TupleIsFrozen(Oid relid, ItemPointer tid, TransactionId xmin, XminCache *cache)
 int
 LocalCitusGroup(void)
 {
-	int			group = -1;
-	bool		isnull;
+	Datum		group;
 
-	if (!OidIsValid(get_extension_oid("citus", true)))
+	if (!CitusCatalogValue("SELECT groupid FROM pg_catalog.pg_dist_local_group", InvalidOid, &group))
 		return -1;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("SELECT groupid FROM pg_catalog.pg_dist_local_group", true, 1) == SPI_OK_SELECT &&
-		SPI_processed == 1)
-	{
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-		if (!isnull)
-			group = DatumGetInt32(d);
-	}
-	SPI_finish();
-	return group;
+	return DatumGetInt32(group);
 }
 
 /*
@@ -209,21 +225,10 @@ LocalCitusGroup(void)
 static bool
 IsCitusTable(Oid relid)
 {
-	bool		result = false;
-	bool		isnull;
-	Oid			argtypes[1] = {OIDOID};
-	Datum		args[1] = {ObjectIdGetDatum(relid)};
+	Datum		found;
 
-	if (!OidIsValid(get_extension_oid("citus", true)))
-		return false;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1)",
-							  1, argtypes, args, NULL, true, 1) == SPI_OK_SELECT &&
-		SPI_processed == 1)
-		result = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
-	return result;
+	return CitusCatalogValue("SELECT true FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1",
+							 relid, &found);
 }
 
 PG_FUNCTION_INFO_V1(node_group);
