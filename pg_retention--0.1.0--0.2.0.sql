@@ -1410,7 +1410,7 @@ BEGIN
 	incremental := false;
 	scan := src::text;
 	filter := 'true';
-	IF kind = 'distributed' THEN
+	IF kind = 'distributed' AND NOT row_security_active(src) THEN
 		SELECT x.taken, x.usable INTO new_node_watermarks, usable FROM retention.node_watermarks(src, node_watermarks) x;
 		incremental := want_incremental AND usable;
 		filter := (SELECT format('retention.xmin_is_new_on_node(s.tableoid, s.ctid, s.xmin, %L::int[], %L::xid8[], %L::xid8[])',

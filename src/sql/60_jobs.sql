@@ -201,11 +201,13 @@ COMMENT ON FUNCTION retention.node_watermarks(regclass, jsonb) IS
 -- What a refresh of a job or program reads from its source, and the watermark it leaves:
 --   a plain or partitioned table (source_tracks_rows): one watermark, new_watermark, this
 --     server's snapshot xmin, and the scan of new_rows_scan;
---   a distributed Citus table: one watermark per node group, new_node_watermarks
---     (node_watermarks), and the source filtered by xmin_is_new_on_node;
+--   a distributed Citus table read without row level security in force: one watermark per
+--     node group, new_node_watermarks (node_watermarks), and the source filtered by
+--     xmin_is_new_on_node;
 --   a replicated Citus table (reference tables, replicated shards): its changes cannot be
 --     told apart, so only a full refresh (want_incremental false) may read it, in full;
---   other sources (views, foreign tables, tables read through policies): read in full.
+--   other sources (views, foreign tables, tables read through policies, distributed ones
+--     too): read in full.
 -- incremental: want_incremental and the stored watermark(s) can be gone on from; then the
 -- rows read are those of transactions from the stored watermark on, else all rows; up to the
 -- new watermark, or, with open_end, up to the newest (rows read again later are harmless to
@@ -222,7 +224,7 @@ BEGIN
 	incremental := false;
 	scan := src::text;
 	filter := 'true';
-	IF kind = 'distributed' THEN
+	IF kind = 'distributed' AND NOT row_security_active(src) THEN
 		SELECT x.taken, x.usable INTO new_node_watermarks, usable FROM retention.node_watermarks(src, node_watermarks) x;
 		incremental := want_incremental AND usable;
 		filter := (SELECT format('retention.xmin_is_new_on_node(s.tableoid, s.ctid, s.xmin, %L::int[], %L::xid8[], %L::xid8[])',
