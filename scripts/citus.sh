@@ -74,7 +74,7 @@ citus_build() {
 }
 
 # citus_cluster NAME PORT: a throwaway Citus cluster for benchmarks: a coordinator on PORT and
-# two workers on PORT+1 and PORT+2, each a start_cluster under build/NAME-{coord,w1,w2} with
+# two workers on PORT+1 and PORT+2, each a start_cluster under build/pgNN/NAME-{coord,w1,w2} with
 # shared_preload_libraries = 'citus,pg_retention' (PGBIN must hold Citus: citus_install), set up
 # in the documented order (docs/citus.md): citus on every node, the workers added, then
 # pg_retention created on the coordinator, which Citus propagates to the workers. Leaves
@@ -89,7 +89,7 @@ citus_cluster() {
 		PGR_PORT=$((port + i)) PGR_EXTRA_CONF="shared_preload_libraries = 'citus,pg_retention'
 max_connections = 200
 citus.shard_count = 32
-citus.local_hostname = '$BUILD/$n/sock'
+citus.local_hostname = '$VBUILD/$n/sock'
 ${PGR_EXTRA_CONF:-}" start_cluster "$n"
 		CITUS_NODES+=("$CLUSTER")
 		trap stop_citus_cluster EXIT

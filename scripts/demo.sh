@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The pg_retention demo: installs what is missing, builds and installs the extension, starts a
-# throwaway cluster (data under build/demo-cluster), loads the CDNOW orders and prints reports.
+# throwaway cluster (data under build/pg15/demo-cluster; build/pgNN/ with PG_MAJOR=NN), loads
+# the CDNOW orders and prints reports.
 # Each report is a file in scripts/demo/, run in file-name order.
 # PGR_KEEP=1 leaves the cluster running afterwards (the script prints how to connect and stop it).
 set -euo pipefail
@@ -9,10 +10,15 @@ cd "$ROOT"
 
 need_packages
 build
-say "installing into $($PGBIN_SYS/pg_config --pkglibdir)"
-[ "$(id -u)" -eq 0 ] || die "make install needs root: run the demo as root (or with sudo)"
-make -s PG_CONFIG=$PGBIN_SYS/pg_config install >/dev/null
-PGBIN=$PGBIN_SYS
+if [ "$PG_MAJOR" = 15 ]; then
+	say "installing into $("$PG_BINDIR/pg_config" --pkglibdir)"
+	[ "$(id -u)" -eq 0 ] || die "make install needs root: run the demo as root (or with sudo)"
+	ext_make install >/dev/null
+	PGBIN=$PG_BINDIR
+else
+	# another version (PG_MAJOR) is a cached build shared by every checkout: install privately
+	private_install
+fi
 PGR_PORT=${PGR_PORT:-55433}
 # preload the library so the scheduler background worker runs the demo's cohort job
 PGR_EXTRA_CONF=${PGR_EXTRA_CONF:-"shared_preload_libraries = 'pg_retention'

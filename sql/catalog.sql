@@ -8,6 +8,12 @@ FROM pg_depend d
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'pg_retention'
 WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
   AND obj_description(d.objid, (SELECT relname FROM pg_class WHERE oid = d.classid)) IS NULL
+  -- PostgreSQL 17 and later also list the types made along with another object as members:
+  -- array types and tables' row types, described by the object they belong to
+  AND NOT (d.classid = 'pg_type'::regclass AND d.objid IN
+           (SELECT typarray FROM pg_type UNION ALL
+            SELECT reltype FROM pg_class WHERE relkind <> 'c' UNION ALL
+            SELECT rngmultitypid FROM pg_range))
 ORDER BY 1;
 
 -- C functions that are not PARALLEL SAFE (each must be there on purpose: new_rows scans a

@@ -3,8 +3,11 @@
  * compat.h
  *	  Every difference between the PostgreSQL versions pg_retention builds on, in one place.
  *
- * pg_retention targets PostgreSQL 15; the wrappers below keep call sites identical on
- * later versions whose internal APIs changed.
+ * pg_retention builds on PostgreSQL 15 and later (tested on 15 and 18; 17 and 19 are wired
+ * into CI). The wrappers below keep call sites identical on versions whose internal APIs
+ * changed: each is named for what it does and tests PG_VERSION_NUM against the release
+ * that changed the API, so that every version between two tested ones (16, say) takes the
+ * branch of the API it has. No other file tests PG_VERSION_NUM.
  *
  *-------------------------------------------------------------------------
  */

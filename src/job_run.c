@@ -321,6 +321,35 @@ job_execute(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(result);
 }
 
+/*
+ * The common shape of the entry points below: the SQL function f(name text,
+ * args...) finds the job (job = true) or loyalty program called name, checks
+ * that the caller may run it, and calls retention.<body>(id bigint, args...)
+ * as its owner, restricted. The body's other arguments are the entry point's
+ * own, with the same declared types; its call expression is passed on, so a
+ * polymorphic argument keeps its actual type.
+ */
+static Datum
+CallAsOwner(FunctionCallInfo fcinfo, bool job, const char *body)
+{
+	OwnedObject obj;
+	InternalCall call = {.name = body};
+	Oid		   *argtypes;
+	int			nargs;
+	Datum		result;
+
+	get_func_signature(fcinfo->flinfo->fn_oid, &argtypes, &nargs);
+	LookupOwned(job, PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0), &obj);
+	AddArg(&call, INT8OID, Int64GetDatum(obj.id), false);
+	for (int i = 1; i < nargs; i++)
+		AddArg(&call, argtypes[i], PG_GETARG_DATUM(i), PG_ARGISNULL(i));
+	call.expr = fcinfo->flinfo->fn_expr;
+	result = RunAsOwner(obj.owner, obj.what, CallInternalWork, &call);
+	if (call.isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result);
+}
+
 PG_FUNCTION_INFO_V1(refresh_cohort_job);
 
 /*
@@ -331,18 +360,7 @@ PG_FUNCTION_INFO_V1(refresh_cohort_job);
 Datum
 refresh_cohort_job(PG_FUNCTION_ARGS)
 {
-	OwnedObject job;
-	InternalCall call = {.name = "refresh_cohort_job_as_owner"};
-	Datum		result;
-
-	LookupOwned(true, PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0), &job);
-	AddArg(&call, INT8OID, Int64GetDatum(job.id), false);
-	AddArg(&call, BOOLOID, PG_GETARG_DATUM(1), PG_ARGISNULL(1));
-	AddArg(&call, TIMESTAMPTZOID, PG_GETARG_DATUM(2), PG_ARGISNULL(2));
-	result = RunAsOwner(job.owner, job.what, CallInternalWork, &call);
-	if (call.isnull)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(result);
+	return CallAsOwner(fcinfo, true, "refresh_cohort_job_as_owner");
 }
 
 PG_FUNCTION_INFO_V1(refresh_loyalty_job);
@@ -354,17 +372,7 @@ PG_FUNCTION_INFO_V1(refresh_loyalty_job);
 Datum
 refresh_loyalty_job(PG_FUNCTION_ARGS)
 {
-	OwnedObject job;
-	InternalCall call = {.name = "refresh_loyalty_job_as_owner"};
-	Datum		result;
-
-	LookupOwned(true, PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0), &job);
-	AddArg(&call, INT8OID, Int64GetDatum(job.id), false);
-	AddArg(&call, TIMESTAMPTZOID, PG_GETARG_DATUM(1), PG_ARGISNULL(1));
-	result = RunAsOwner(job.owner, job.what, CallInternalWork, &call);
-	if (call.isnull)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(result);
+	return CallAsOwner(fcinfo, true, "refresh_loyalty_job_as_owner");
 }
 
 PG_FUNCTION_INFO_V1(refresh_loyalty);
@@ -377,19 +385,7 @@ PG_FUNCTION_INFO_V1(refresh_loyalty);
 Datum
 refresh_loyalty(PG_FUNCTION_ARGS)
 {
-	OwnedObject program;
-	InternalCall call = {.name = "refresh_loyalty_as_owner"};
-	Datum		result;
-
-	LookupOwned(false, PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0), &program);
-	AddArg(&call, INT8OID, Int64GetDatum(program.id), false);
-	AddArg(&call, DATEOID, PG_GETARG_DATUM(1), PG_ARGISNULL(1));
-	AddArg(&call, BOOLOID, PG_GETARG_DATUM(2), PG_ARGISNULL(2));
-	AddArg(&call, BOOLOID, PG_GETARG_DATUM(3), PG_ARGISNULL(3));
-	result = RunAsOwner(program.owner, program.what, CallInternalWork, &call);
-	if (call.isnull)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(result);
+	return CallAsOwner(fcinfo, false, "refresh_loyalty_as_owner");
 }
 
 PG_FUNCTION_INFO_V1(loyalty_evaluate);
@@ -398,27 +394,15 @@ PG_FUNCTION_INFO_V1(loyalty_evaluate);
  * loyalty_evaluate(program_name text, customer anyelement, as_of date)
  * returns retention.loyalty_result: one customer's standing and history in
  * a program, evaluated as the program's owner (its exclusion expression and
- * its source are the owner's).
+ * its source are the owner's). The customer's actual type comes from the
+ * call expression.
  */
 Datum
 loyalty_evaluate(PG_FUNCTION_ARGS)
 {
-	OwnedObject program;
-	InternalCall call = {.name = "loyalty_evaluate_as_owner"};
-	Datum		result;
-
 	if (fcinfo->flinfo->fn_expr == NULL)
 		elog(ERROR, "loyalty_evaluate needs its call expression");
-	LookupOwned(false, PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0), &program);
-	AddArg(&call, INT8OID, Int64GetDatum(program.id), false);
-	AddArg(&call, ANYELEMENTOID, PG_GETARG_DATUM(1), PG_ARGISNULL(1));
-	AddArg(&call, DATEOID, PG_GETARG_DATUM(2), PG_ARGISNULL(2));
-	/* the customer's type comes from this call: it is argument 2 of both functions */
-	call.expr = fcinfo->flinfo->fn_expr;
-	result = RunAsOwner(program.owner, program.what, CallInternalWork, &call);
-	if (call.isnull)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(result);
+	return CallAsOwner(fcinfo, false, "loyalty_evaluate_as_owner");
 }
 
 /* the statements that check an exclusion expression against its source */

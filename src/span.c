@@ -30,6 +30,7 @@
 #include "utils/multirangetypes.h"
 #include "utils/rangetypes.h"
 
+#include "compat.h"
 #include "revenue.h"
 
 PG_FUNCTION_INFO_V1(subscription_span);
@@ -81,7 +82,7 @@ subscription_span(PG_FUNCTION_ARGS)
 		upper.val = upper.infinite ? (Datum) 0 : PG_GETARG_DATUM(1);
 		upper.inclusive = false;
 		upper.lower = false;
-		PG_RETURN_RANGE_P(make_range(typcache, &lower, &upper, false));
+		PG_RETURN_RANGE_P(CompatMakeRange(typcache, &lower, &upper, false));
 	}
 }
 

@@ -136,7 +136,12 @@ RetentionWorkerInit(void)
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("retention");
 
-	if (!process_shared_preload_libraries_in_progress)
+	/*
+	 * No scheduler without preloading, nor while pg_upgrade runs the server (binary upgrade
+	 * mode): jobs must not run in, nor hold connections to, databases being dumped or
+	 * restored.
+	 */
+	if (!process_shared_preload_libraries_in_progress || IsBinaryUpgrade)
 		return;
 
 	memset(&worker, 0, sizeof(worker));

@@ -28,7 +28,7 @@ CITUS_TARBALL=${CITUS_TARBALL:-$(cd "$ROOT/.." && pwd)/shared/vendor/citus-13.2.
 need_packages
 build
 private_install
-citus_install "$PGBIN_SYS/pg_config" "$BUILD/install"
+citus_install "$PG_BINDIR/pg_config" "$VBUILD/install"
 PGR_SHARED_BUFFERS=${PGR_SHARED_BUFFERS:-1GB} citus_cluster citus-bench "${PGR_PORT:-55443}"
 
 say "generating data for $customers customers"

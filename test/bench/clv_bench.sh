@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CLV benchmark: prints the time of each step and the ratios the CLV issue asks about, all
-# measured in one run on one throwaway cluster (build/bench-cluster, port $PGR_PORT, default
+# measured in one run on one throwaway cluster (build/pgNN/bench-cluster, port $PGR_PORT, default
 # 55511). Asserts nothing about wall time.
 #
 #   A. The CDNOW sample's raw orders tiled 100 times (691,900 orders, 235,700 customers):

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cohort and retention benchmark: pg_retention against the plain-SQL baselines of
 # test/bench/baseline.sql, both timed in this run on this server. Builds and installs the
-# extension privately, starts its own cluster (build/bench-cohort, port $PGR_PORT, default
+# extension privately, starts its own cluster (build/pgNN/bench-cohort, port $PGR_PORT, default
 # 55512), generates the seeded order table with gen_orders.sql, prints times and ratios, and
 # checks that both sides computed the same figures. Asserts nothing about time.
 # Usage: test/bench/cohort_bench.sh            (CUSTOMERS=1000000 by default)
@@ -16,7 +16,7 @@ jit = off"
 
 bench_cluster bench-cohort 55512 test/bench/gen_orders.sql "$CUSTOMERS" orders
 PSQL=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -d postgres)
-OUT="$BUILD/cohort_bench.log"
+OUT="$VBUILD/cohort_bench.log"
 : >"$OUT"
 
 "${PSQL[@]}" -Atc "SELECT 'orders: ' || count(*) || ' rows, ' || pg_size_pretty(pg_total_relation_size('orders')) FROM orders"

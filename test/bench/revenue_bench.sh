@@ -2,7 +2,7 @@
 # Revenue benchmark: monthly MRR movements, GRR, NRR and quick ratio over 1M customers x 24
 # months, pg_retention's revenue_agg/revenue_table against the plain-SQL window-function query
 # of test/bench/revenue_baseline.sql, both timed in this run on this server. Builds and installs
-# the extension privately, starts its own cluster (build/bench-revenue, port $PGR_PORT, default
+# the extension privately, starts its own cluster (build/pgNN/bench-revenue, port $PGR_PORT, default
 # 55514), generates seeded MRR with revenue_gen.sql, prints times and ratios, and checks that
 # both sides computed the same figures. Asserts nothing about time.
 # Usage: test/bench/revenue_bench.sh            (CUSTOMERS=1000000 by default)
@@ -17,7 +17,7 @@ jit = off"
 
 bench_cluster bench-revenue 55514 test/bench/revenue_gen.sql "$CUSTOMERS" mrr
 PSQL=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -d postgres)
-OUT="$BUILD/revenue_bench.log"
+OUT="$VBUILD/revenue_bench.log"
 : >"$OUT"
 
 "${PSQL[@]}" -Atc "SELECT 'mrr: ' || count(*) || ' rows, ' || pg_size_pretty(pg_total_relation_size('mrr')) FROM mrr" | tee -a "$OUT"

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harness for customer_period's text input (needs clang; Debian: apt-get
 # install clang). Usage: test/fuzz/build.sh && test/fuzz/period_fuzzer -max_total_time=600 test/fuzz/corpus
+# PG_CONFIG picks the PostgreSQL whose headers and libpgport it uses (default: Debian's 15).
 set -euo pipefail
 cd "$(dirname "$0")"
-inc=$(/usr/lib/postgresql/15/bin/pg_config --includedir-server)
+pg_config=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+inc=$("$pg_config" --includedir-server)
+# Debian keeps libpgport.a in the package's lib directory, a source build in libdir
+pgport=$("$pg_config" --pkglibdir)/libpgport.a
+[ -f "$pgport" ] || pgport=$("$pg_config" --libdir)/libpgport.a
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-Wno-ignored-attributes -I"$inc" -I../../src -o period_fuzzer \
 	period_fuzzer.c pg_stubs.c pg_unreachable.c ../../src/period.c \
-	"$(/usr/lib/postgresql/15/bin/pg_config --pkglibdir)/libpgport.a" -lm
+	"$pgport" -lm
 mkdir -p corpus
 # seed corpus: one literal of every form (byte 0 even) and a few kind names (byte 0 odd)
 i=0
