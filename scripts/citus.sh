@@ -46,17 +46,7 @@ citus_install() {
 # Citus under CACHE (about 2 minutes on 2 cores).
 citus_build() {
 	local tarball=$1 pg_config=$2 pgnum=$3 cache=$4 tree log
-	local missing=() p
-	for p in "${CITUS_PACKAGES[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-	done
-	if [ ${#missing[@]} -gt 0 ]; then
-		say "installing ${missing[*]} (to build Citus)"
-		[ "$(id -u)" -eq 0 ] || die "packages missing (${missing[*]}): run as root or install them first"
-		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -qq
-		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-	fi
+	need_packages "${CITUS_PACKAGES[@]}"
 	say "building Citus from $tarball into $cache (log: $cache/build.log)"
 	rm -rf "$cache" && mkdir -p "$cache/src" "$cache/stage"
 	log=$cache/build.log
