@@ -1276,6 +1276,450 @@ BEGIN
 	END LOOP;
 END $$;
 
+-- Issue 14: CLV a team can trust and act on (docs/clv.md). Everything below is new in 0.2.0
+-- and created exactly as src/sql/50_clv.sql creates it in a fresh install.
+
+-- Forecasts for one customer after the end of observation T: a window (T + t1, T + t2],
+-- the conditional distribution of the purchases in it with a prediction interval, and CLV
+-- as a schedule per period (docs/clv.md, "Forecasts").
+CREATE FUNCTION retention.expected_purchases(model retention.bgnbd_model, t1 float8, t2 float8, frequency integer, recency float8, "T" float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'bgnbd_expected_window' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.expected_purchases(model retention.mbgnbd_model, t1 float8, t2 float8, frequency integer, recency float8, "T" float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'mbgnbd_expected_window' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.expected_purchases(model retention.paretonbd_model, t1 float8, t2 float8, frequency integer, recency float8, "T" float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'paretonbd_expected_window' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.expected_purchases(model retention.bgbb_model, from_period integer, to_period integer, frequency integer, recency integer, periods integer)
+RETURNS float8 AS 'MODULE_PATHNAME', 'bgbb_expected_window' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.prob_purchases(model retention.bgnbd_model, n integer, t1 float8, t2 float8, frequency integer, recency float8, "T" float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'bgnbd_prob_window' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.prob_purchases(model retention.mbgnbd_model, n integer, t1 float8, t2 float8, frequency integer, recency float8, "T" float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'mbgnbd_prob_window' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.prob_purchases(model retention.paretonbd_model, n integer, t1 float8, t2 float8, frequency integer, recency float8, "T" float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'paretonbd_prob_window' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.prob_purchases(model retention.bgbb_model, n integer, from_period integer, to_period integer, frequency integer, recency integer, periods integer)
+RETURNS float8 AS 'MODULE_PATHNAME', 'bgbb_prob_window' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.purchases_interval(model retention.bgnbd_model, t1 float8, t2 float8, frequency integer, recency float8, "T" float8,
+	level float8 DEFAULT 0.9, OUT lower integer, OUT upper integer, OUT coverage float8, OUT expected float8)
+RETURNS record AS 'MODULE_PATHNAME', 'bgnbd_purchases_interval' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.purchases_interval(model retention.mbgnbd_model, t1 float8, t2 float8, frequency integer, recency float8, "T" float8,
+	level float8 DEFAULT 0.9, OUT lower integer, OUT upper integer, OUT coverage float8, OUT expected float8)
+RETURNS record AS 'MODULE_PATHNAME', 'mbgnbd_purchases_interval' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.purchases_interval(model retention.paretonbd_model, t1 float8, t2 float8, frequency integer, recency float8, "T" float8,
+	level float8 DEFAULT 0.9, OUT lower integer, OUT upper integer, OUT coverage float8, OUT expected float8)
+RETURNS record AS 'MODULE_PATHNAME', 'paretonbd_purchases_interval' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.purchases_interval(model retention.bgbb_model, from_period integer, to_period integer, frequency integer, recency integer, periods integer,
+	level float8 DEFAULT 0.9, OUT lower integer, OUT upper integer, OUT coverage float8, OUT expected float8)
+RETURNS record AS 'MODULE_PATHNAME', 'bgbb_purchases_interval' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.clv_schedule(model retention.bgnbd_model, spend retention.gammagamma_model,
+	frequency integer, recency float8, "T" float8, monetary_value float8,
+	periods integer, discount_rate float8, period_length float8)
+RETURNS TABLE (period integer, t_start float8, t_end float8, expected_purchases float8, expected_spend float8,
+	expected_revenue float8, discount_factor float8, discounted_value float8, cumulative_value float8, p_alive float8)
+AS 'MODULE_PATHNAME', 'bgnbd_clv_schedule' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 12;
+CREATE FUNCTION retention.clv_schedule(model retention.mbgnbd_model, spend retention.gammagamma_model,
+	frequency integer, recency float8, "T" float8, monetary_value float8,
+	periods integer, discount_rate float8, period_length float8)
+RETURNS TABLE (period integer, t_start float8, t_end float8, expected_purchases float8, expected_spend float8,
+	expected_revenue float8, discount_factor float8, discounted_value float8, cumulative_value float8, p_alive float8)
+AS 'MODULE_PATHNAME', 'mbgnbd_clv_schedule' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 12;
+CREATE FUNCTION retention.clv_schedule(model retention.paretonbd_model, spend retention.gammagamma_model,
+	frequency integer, recency float8, "T" float8, monetary_value float8,
+	periods integer, discount_rate float8, period_length float8)
+RETURNS TABLE (period integer, t_start float8, t_end float8, expected_purchases float8, expected_spend float8,
+	expected_revenue float8, discount_factor float8, discounted_value float8, cumulative_value float8, p_alive float8)
+AS 'MODULE_PATHNAME', 'paretonbd_clv_schedule' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 12;
+COMMENT ON FUNCTION retention.expected_purchases(retention.bgnbd_model, float8, float8, integer, float8, float8) IS
+	'BG/NBD: expected purchases in the window (T + t1, T + t2] of a customer with (frequency, recency, T)';
+COMMENT ON FUNCTION retention.expected_purchases(retention.mbgnbd_model, float8, float8, integer, float8, float8) IS
+	'MBG/NBD: expected purchases in the window (T + t1, T + t2] of a customer with (frequency, recency, T)';
+COMMENT ON FUNCTION retention.expected_purchases(retention.paretonbd_model, float8, float8, integer, float8, float8) IS
+	'Pareto/NBD: expected purchases in the window (T + t1, T + t2] of a customer with (frequency, recency, T)';
+COMMENT ON FUNCTION retention.expected_purchases(retention.bgbb_model, integer, integer, integer, integer, integer) IS
+	'BG/BB: expected transactions at opportunities periods + from_period + 1 .. periods + to_period of a customer with (frequency, recency, periods)';
+COMMENT ON FUNCTION retention.prob_purchases(retention.bgnbd_model, integer, float8, float8, integer, float8, float8) IS
+	'BG/NBD: probability that a customer with (frequency, recency, T) makes exactly n purchases in (T + t1, T + t2]';
+COMMENT ON FUNCTION retention.prob_purchases(retention.mbgnbd_model, integer, float8, float8, integer, float8, float8) IS
+	'MBG/NBD: probability that a customer with (frequency, recency, T) makes exactly n purchases in (T + t1, T + t2]';
+COMMENT ON FUNCTION retention.prob_purchases(retention.paretonbd_model, integer, float8, float8, integer, float8, float8) IS
+	'Pareto/NBD: probability that a customer with (frequency, recency, T) makes exactly n purchases in (T + t1, T + t2]';
+COMMENT ON FUNCTION retention.prob_purchases(retention.bgbb_model, integer, integer, integer, integer, integer, integer) IS
+	'BG/BB: probability that a customer with (frequency, recency, periods) makes exactly n transactions in the window of opportunities';
+COMMENT ON FUNCTION retention.purchases_interval(retention.bgnbd_model, float8, float8, integer, float8, float8, float8) IS
+	'BG/NBD: equal-tailed prediction interval for a customer''s purchases in (T + t1, T + t2], with its coverage and the expected purchases';
+COMMENT ON FUNCTION retention.purchases_interval(retention.mbgnbd_model, float8, float8, integer, float8, float8, float8) IS
+	'MBG/NBD: equal-tailed prediction interval for a customer''s purchases in (T + t1, T + t2], with its coverage and the expected purchases';
+COMMENT ON FUNCTION retention.purchases_interval(retention.paretonbd_model, float8, float8, integer, float8, float8, float8) IS
+	'Pareto/NBD: equal-tailed prediction interval for a customer''s purchases in (T + t1, T + t2], with its coverage and the expected purchases';
+COMMENT ON FUNCTION retention.purchases_interval(retention.bgbb_model, integer, integer, integer, integer, integer, float8) IS
+	'BG/BB: equal-tailed prediction interval for a customer''s transactions in the window of opportunities, with its coverage and the expected transactions';
+COMMENT ON FUNCTION retention.clv_schedule(retention.bgnbd_model, retention.gammagamma_model, integer, float8, float8, float8, integer, float8, float8) IS
+	'CLV as a schedule (BG/NBD x Gamma-Gamma): per period expected purchases and revenue, discount factor, discounted value, P(alive); the discounted values add up to clv()';
+COMMENT ON FUNCTION retention.clv_schedule(retention.mbgnbd_model, retention.gammagamma_model, integer, float8, float8, float8, integer, float8, float8) IS
+	'CLV as a schedule (MBG/NBD x Gamma-Gamma): per period expected purchases and revenue, discount factor, discounted value, P(alive); the discounted values add up to clv()';
+COMMENT ON FUNCTION retention.clv_schedule(retention.paretonbd_model, retention.gammagamma_model, integer, float8, float8, float8, integer, float8, float8) IS
+	'CLV as a schedule (Pareto/NBD x Gamma-Gamma): per period expected purchases and revenue, discount factor, discounted value, P(alive); the discounted values add up to clv()';
+
+-- The fitting state itself, for refits and the bootstrap: aggregates that stop at the
+-- fit_state (combinable like the fitting aggregates), its patterns, and resamples of it.
+CREATE AGGREGATE retention.fit_state_rft(frequency integer, recency float8, t float8) (
+	SFUNC = retention.fit_state_rft_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, PARALLEL = SAFE);
+CREATE AGGREGATE retention.fit_state_rft(frequency integer, recency float8, t float8, weight bigint) (
+	SFUNC = retention.fit_state_rft_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, PARALLEL = SAFE);
+CREATE AGGREGATE retention.fit_state_discrete(frequency integer, recency integer, periods integer) (
+	SFUNC = retention.fit_state_discrete_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, PARALLEL = SAFE);
+CREATE AGGREGATE retention.fit_state_discrete(frequency integer, recency integer, periods integer, weight bigint) (
+	SFUNC = retention.fit_state_discrete_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, PARALLEL = SAFE);
+CREATE AGGREGATE retention.fit_state_spend(frequency integer, monetary_value float8) (
+	SFUNC = retention.fit_state_spend_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, PARALLEL = SAFE);
+CREATE AGGREGATE retention.fit_state_spend(frequency integer, monetary_value float8, weight bigint) (
+	SFUNC = retention.fit_state_spend_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, PARALLEL = SAFE);
+CREATE AGGREGATE retention.fit_state_survival(periods integer, churned boolean) (
+	SFUNC = retention.fit_state_survival_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, PARALLEL = SAFE);
+CREATE AGGREGATE retention.fit_state_survival(periods integer, churned boolean, weight bigint) (
+	SFUNC = retention.fit_state_survival_accum, STYPE = retention.fit_state,
+	COMBINEFUNC = retention.fit_state_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.fit_state_rft(integer, float8, float8) IS
+	'the fit_state of (frequency, recency, T) rows, as bgnbd_fit, paretonbd_fit and mbgnbd_fit build it (fit it with bgnbd_fit_final ...)';
+COMMENT ON AGGREGATE retention.fit_state_rft(integer, float8, float8, bigint) IS
+	'the fit_state of (frequency, recency, T) patterns with weights';
+COMMENT ON AGGREGATE retention.fit_state_discrete(integer, integer, integer) IS
+	'the fit_state of discrete-time (frequency, recency, periods) rows, as bgbb_fit builds it';
+COMMENT ON AGGREGATE retention.fit_state_discrete(integer, integer, integer, bigint) IS
+	'the fit_state of discrete-time (frequency, recency, periods) patterns with weights';
+COMMENT ON AGGREGATE retention.fit_state_spend(integer, float8) IS
+	'the fit_state of (frequency, mean repeat-purchase value) rows, as gammagamma_fit builds it';
+COMMENT ON AGGREGATE retention.fit_state_spend(integer, float8, bigint) IS
+	'the fit_state of (frequency, mean value) patterns with weights';
+COMMENT ON AGGREGATE retention.fit_state_survival(integer, boolean) IS
+	'the fit_state of (periods, churned) rows, as sbg_fit builds it';
+COMMENT ON AGGREGATE retention.fit_state_survival(integer, boolean, bigint) IS
+	'the fit_state of (periods, churned) patterns with weights';
+
+CREATE FUNCTION retention.fit_state_patterns(state retention.fit_state)
+RETURNS TABLE (frequency integer, recency float8, t float8, weight bigint)
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.fit_state_resample(state retention.fit_state, seed bigint, replicate integer)
+RETURNS retention.fit_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.fit_state_patterns(retention.fit_state) IS
+	'the patterns of an rft or discrete fit_state with their weights (t holds the periods of discrete states)';
+COMMENT ON FUNCTION retention.fit_state_resample(retention.fit_state, bigint, integer) IS
+	'bootstrap replicate number replicate of seed: the state''s customers drawn with replacement, as the *_bootstrap functions draw them (replicate 0: the state itself)';
+
+CREATE FUNCTION retention.bgnbd_bootstrap(state retention.fit_state, replicates integer, seed bigint)
+RETURNS TABLE (replicate integer, model retention.bgnbd_model)
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.mbgnbd_bootstrap(state retention.fit_state, replicates integer, seed bigint)
+RETURNS TABLE (replicate integer, model retention.mbgnbd_model)
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.paretonbd_bootstrap(state retention.fit_state, replicates integer, seed bigint)
+RETURNS TABLE (replicate integer, model retention.paretonbd_model)
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.bgbb_bootstrap(state retention.fit_state, replicates integer, seed bigint)
+RETURNS TABLE (replicate integer, model retention.bgbb_model)
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.gammagamma_bootstrap(state retention.fit_state, replicates integer, seed bigint)
+RETURNS TABLE (replicate integer, model retention.gammagamma_model)
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.sbg_bootstrap(state retention.fit_state, replicates integer, seed bigint)
+RETURNS TABLE (replicate integer, model retention.sbg_model)
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.bgnbd_bootstrap(retention.fit_state, integer, bigint) IS
+	'BG/NBD fitted to all the state''s customers (replicate 0) and to replicates resamples of them drawn with replacement (1 .. replicates); the same seed gives the same rows';
+COMMENT ON FUNCTION retention.mbgnbd_bootstrap(retention.fit_state, integer, bigint) IS
+	'MBG/NBD fitted to all the state''s customers (replicate 0) and to replicates resamples of them drawn with replacement';
+COMMENT ON FUNCTION retention.paretonbd_bootstrap(retention.fit_state, integer, bigint) IS
+	'Pareto/NBD fitted to all the state''s customers (replicate 0) and to replicates resamples of them drawn with replacement';
+COMMENT ON FUNCTION retention.bgbb_bootstrap(retention.fit_state, integer, bigint) IS
+	'BG/BB fitted to all the state''s customers (replicate 0) and to replicates resamples of them drawn with replacement';
+COMMENT ON FUNCTION retention.gammagamma_bootstrap(retention.fit_state, integer, bigint) IS
+	'Gamma-Gamma fitted to all the state''s customers (replicate 0) and to replicates resamples of them drawn with replacement';
+COMMENT ON FUNCTION retention.sbg_bootstrap(retention.fit_state, integer, bigint) IS
+	'sBG fitted to all the state''s customers (replicate 0) and to replicates resamples of them drawn with replacement';
+
+-- Holdout evaluation: how a fitted purchase model predicts customers' holdout purchases
+-- (docs/clv.md, "Evaluation").
+CREATE TYPE retention.holdout_state;
+CREATE FUNCTION retention.holdout_state_in(cstring) RETURNS retention.holdout_state
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.holdout_state_out(retention.holdout_state) RETURNS cstring
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.holdout_state_recv(internal) RETURNS retention.holdout_state
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.holdout_state_send(retention.holdout_state) RETURNS bytea
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE retention.holdout_state (
+	INPUT = retention.holdout_state_in,
+	OUTPUT = retention.holdout_state_out,
+	RECEIVE = retention.holdout_state_recv,
+	SEND = retention.holdout_state_send,
+	INTERNALLENGTH = VARIABLE,
+	ALIGNMENT = double,
+	STORAGE = extended
+);
+COMMENT ON TYPE retention.holdout_state IS
+	'state of holdout_agg: the model, totals, errors and moments of predicted against actual holdout purchases, per calibration frequency';
+COMMENT ON FUNCTION retention.holdout_state_in(cstring) IS 'text input of holdout_state';
+COMMENT ON FUNCTION retention.holdout_state_out(retention.holdout_state) IS 'canonical text output of holdout_state';
+COMMENT ON FUNCTION retention.holdout_state_recv(internal) IS 'binary input of holdout_state';
+COMMENT ON FUNCTION retention.holdout_state_send(retention.holdout_state) IS 'binary output of holdout_state';
+
+CREATE FUNCTION retention.holdout_bgnbd_accum(retention.holdout_state, retention.bgnbd_model, integer, float8, float8, float8, integer)
+RETURNS retention.holdout_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.holdout_bgnbd_rfm_accum(retention.holdout_state, retention.bgnbd_model, retention.rfm_holdout)
+RETURNS retention.holdout_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.holdout_mbgnbd_accum(retention.holdout_state, retention.mbgnbd_model, integer, float8, float8, float8, integer)
+RETURNS retention.holdout_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.holdout_mbgnbd_rfm_accum(retention.holdout_state, retention.mbgnbd_model, retention.rfm_holdout)
+RETURNS retention.holdout_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.holdout_paretonbd_accum(retention.holdout_state, retention.paretonbd_model, integer, float8, float8, float8, integer)
+RETURNS retention.holdout_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.holdout_paretonbd_rfm_accum(retention.holdout_state, retention.paretonbd_model, retention.rfm_holdout)
+RETURNS retention.holdout_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.holdout_bgbb_accum(retention.holdout_state, retention.bgbb_model, integer, integer, integer, integer, integer)
+RETURNS retention.holdout_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.holdout_combine(retention.holdout_state, retention.holdout_state)
+RETURNS retention.holdout_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.holdout_bgnbd_accum(retention.holdout_state, retention.bgnbd_model, integer, float8, float8, float8, integer) IS
+	'transition of holdout_agg (BG/NBD)';
+COMMENT ON FUNCTION retention.holdout_bgnbd_rfm_accum(retention.holdout_state, retention.bgnbd_model, retention.rfm_holdout) IS
+	'transition of holdout_agg (BG/NBD, rfm_holdout rows)';
+COMMENT ON FUNCTION retention.holdout_mbgnbd_accum(retention.holdout_state, retention.mbgnbd_model, integer, float8, float8, float8, integer) IS
+	'transition of holdout_agg (MBG/NBD)';
+COMMENT ON FUNCTION retention.holdout_mbgnbd_rfm_accum(retention.holdout_state, retention.mbgnbd_model, retention.rfm_holdout) IS
+	'transition of holdout_agg (MBG/NBD, rfm_holdout rows)';
+COMMENT ON FUNCTION retention.holdout_paretonbd_accum(retention.holdout_state, retention.paretonbd_model, integer, float8, float8, float8, integer) IS
+	'transition of holdout_agg (Pareto/NBD)';
+COMMENT ON FUNCTION retention.holdout_paretonbd_rfm_accum(retention.holdout_state, retention.paretonbd_model, retention.rfm_holdout) IS
+	'transition of holdout_agg (Pareto/NBD, rfm_holdout rows)';
+COMMENT ON FUNCTION retention.holdout_bgbb_accum(retention.holdout_state, retention.bgbb_model, integer, integer, integer, integer, integer) IS
+	'transition of holdout_agg (BG/BB)';
+COMMENT ON FUNCTION retention.holdout_combine(retention.holdout_state, retention.holdout_state) IS
+	'combine function of holdout_agg';
+
+CREATE AGGREGATE retention.holdout_agg(model retention.bgnbd_model, frequency integer, recency float8, "T" float8, duration float8, actual integer) (
+	SFUNC = retention.holdout_bgnbd_accum, STYPE = retention.holdout_state,
+	COMBINEFUNC = retention.holdout_combine, PARALLEL = SAFE);
+CREATE AGGREGATE retention.holdout_agg(model retention.bgnbd_model, customer retention.rfm_holdout) (
+	SFUNC = retention.holdout_bgnbd_rfm_accum, STYPE = retention.holdout_state,
+	COMBINEFUNC = retention.holdout_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.holdout_agg(retention.bgnbd_model, integer, float8, float8, float8, integer) IS
+	'BG/NBD holdout evaluation: customers'' calibration (frequency, recency, T), holdout length and actual holdout purchases against the model''s expected purchases';
+COMMENT ON AGGREGATE retention.holdout_agg(retention.bgnbd_model, retention.rfm_holdout) IS
+	'BG/NBD holdout evaluation of rfm_holdout_agg rows';
+CREATE AGGREGATE retention.holdout_agg(model retention.mbgnbd_model, frequency integer, recency float8, "T" float8, duration float8, actual integer) (
+	SFUNC = retention.holdout_mbgnbd_accum, STYPE = retention.holdout_state,
+	COMBINEFUNC = retention.holdout_combine, PARALLEL = SAFE);
+CREATE AGGREGATE retention.holdout_agg(model retention.mbgnbd_model, customer retention.rfm_holdout) (
+	SFUNC = retention.holdout_mbgnbd_rfm_accum, STYPE = retention.holdout_state,
+	COMBINEFUNC = retention.holdout_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.holdout_agg(retention.mbgnbd_model, integer, float8, float8, float8, integer) IS
+	'MBG/NBD holdout evaluation: customers'' calibration (frequency, recency, T), holdout length and actual holdout purchases against the model''s expected purchases';
+COMMENT ON AGGREGATE retention.holdout_agg(retention.mbgnbd_model, retention.rfm_holdout) IS
+	'MBG/NBD holdout evaluation of rfm_holdout_agg rows';
+CREATE AGGREGATE retention.holdout_agg(model retention.paretonbd_model, frequency integer, recency float8, "T" float8, duration float8, actual integer) (
+	SFUNC = retention.holdout_paretonbd_accum, STYPE = retention.holdout_state,
+	COMBINEFUNC = retention.holdout_combine, PARALLEL = SAFE);
+CREATE AGGREGATE retention.holdout_agg(model retention.paretonbd_model, customer retention.rfm_holdout) (
+	SFUNC = retention.holdout_paretonbd_rfm_accum, STYPE = retention.holdout_state,
+	COMBINEFUNC = retention.holdout_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.holdout_agg(retention.paretonbd_model, integer, float8, float8, float8, integer) IS
+	'Pareto/NBD holdout evaluation: customers'' calibration (frequency, recency, T), holdout length and actual holdout purchases against the model''s expected purchases';
+COMMENT ON AGGREGATE retention.holdout_agg(retention.paretonbd_model, retention.rfm_holdout) IS
+	'Pareto/NBD holdout evaluation of rfm_holdout_agg rows';
+CREATE AGGREGATE retention.holdout_agg(model retention.bgbb_model, frequency integer, recency integer, periods integer, future_periods integer, actual integer) (
+	SFUNC = retention.holdout_bgbb_accum, STYPE = retention.holdout_state,
+	COMBINEFUNC = retention.holdout_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.holdout_agg(retention.bgbb_model, integer, integer, integer, integer, integer) IS
+	'BG/BB holdout evaluation: calibration (frequency, recency, periods), holdout opportunities and actual holdout transactions against the expected';
+
+CREATE FUNCTION retention.holdout_metrics(state retention.holdout_state, OUT customers bigint, OUT actual bigint,
+	OUT predicted float8, OUT mae float8, OUT rmse float8, OUT bias float8, OUT correlation float8)
+RETURNS record AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.holdout_table(state retention.holdout_state, max_frequency integer DEFAULT 7)
+RETURNS TABLE (frequency integer, and_more boolean, customers bigint, actual bigint, predicted float8,
+	mean_actual float8, mean_predicted float8)
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 8;
+COMMENT ON FUNCTION retention.holdout_metrics(retention.holdout_state) IS
+	'customers, actual and predicted holdout purchases in total, mean absolute error, root mean squared error, bias (mean predicted - actual) and correlation of a holdout evaluation';
+COMMENT ON FUNCTION retention.holdout_table(retention.holdout_state, integer) IS
+	'calibration against holdout purchases by calibration frequency 0 .. max_frequency - 1 and max_frequency and more: customers, actual and predicted totals and means';
+
+-- Tracking: expected against actual repeat purchases per period of a population that
+-- joined over time (Fader, Hardie & Lee 2005, Figure 1).
+CREATE TYPE retention.tracking_state;
+CREATE FUNCTION retention.tracking_state_in(cstring) RETURNS retention.tracking_state
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.tracking_state_out(retention.tracking_state) RETURNS cstring
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.tracking_state_recv(internal) RETURNS retention.tracking_state
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.tracking_state_send(retention.tracking_state) RETURNS bytea
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE retention.tracking_state (
+	INPUT = retention.tracking_state_in,
+	OUTPUT = retention.tracking_state_out,
+	RECEIVE = retention.tracking_state_recv,
+	SEND = retention.tracking_state_send,
+	INTERNALLENGTH = VARIABLE,
+	ALIGNMENT = double,
+	STORAGE = extended
+);
+COMMENT ON TYPE retention.tracking_state IS
+	'state of tracking_agg: customers'' first purchases (births) and repeat purchase periods per period (text form "first period:births,repeats;...")';
+COMMENT ON FUNCTION retention.tracking_state_in(cstring) IS 'text input of tracking_state';
+COMMENT ON FUNCTION retention.tracking_state_out(retention.tracking_state) IS 'text output of tracking_state';
+COMMENT ON FUNCTION retention.tracking_state_recv(internal) IS 'binary input of tracking_state';
+COMMENT ON FUNCTION retention.tracking_state_send(retention.tracking_state) IS 'binary output of tracking_state';
+CREATE FUNCTION retention.tracking_accum(retention.tracking_state, retention.customer_activity)
+RETURNS retention.tracking_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.tracking_combine(retention.tracking_state, retention.tracking_state)
+RETURNS retention.tracking_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.tracking_accum(retention.tracking_state, retention.customer_activity) IS 'transition of tracking_agg';
+COMMENT ON FUNCTION retention.tracking_combine(retention.tracking_state, retention.tracking_state) IS 'combine function of tracking_agg';
+CREATE AGGREGATE retention.tracking_agg(activity retention.customer_activity) (
+	SFUNC = retention.tracking_accum, STYPE = retention.tracking_state,
+	COMBINEFUNC = retention.tracking_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.tracking_agg(retention.customer_activity) IS
+	'tracking state of customers'' activities (one per customer, by day, week, month, ...): first purchases and repeat purchase periods per period';
+
+CREATE FUNCTION retention.tracking_table(model retention.bgnbd_model, state retention.tracking_state,
+	time_unit text DEFAULT 'week', report_periods integer DEFAULT 1, calibration_end date DEFAULT NULL, "rows" integer DEFAULT NULL)
+RETURNS TABLE (period integer, period_start date, period_end date, expected float8, actual bigint,
+	cumulative_expected float8, cumulative_actual bigint, holdout boolean)
+AS 'MODULE_PATHNAME', 'bgnbd_tracking_table' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.tracking_svg(model retention.bgnbd_model, state retention.tracking_state,
+	time_unit text DEFAULT 'week', report_periods integer DEFAULT 1, calibration_end date DEFAULT NULL, "rows" integer DEFAULT NULL,
+	cumulative boolean DEFAULT false, title text DEFAULT NULL)
+RETURNS text AS 'MODULE_PATHNAME', 'bgnbd_tracking_svg' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.tracking_table(retention.bgnbd_model, retention.tracking_state, text, integer, date, integer) IS
+	'BG/NBD tracking: expected and actual repeat purchases per report period (report_periods periods of the activities each, model time in time_unit), cumulative, and whether after calibration_end';
+COMMENT ON FUNCTION retention.tracking_svg(retention.bgnbd_model, retention.tracking_state, text, integer, date, integer, boolean, text) IS
+	'BG/NBD tracking as an SVG line chart: actual and expected repeat purchases per period or cumulative, the calibration end marked';
+CREATE FUNCTION retention.tracking_table(model retention.mbgnbd_model, state retention.tracking_state,
+	time_unit text DEFAULT 'week', report_periods integer DEFAULT 1, calibration_end date DEFAULT NULL, "rows" integer DEFAULT NULL)
+RETURNS TABLE (period integer, period_start date, period_end date, expected float8, actual bigint,
+	cumulative_expected float8, cumulative_actual bigint, holdout boolean)
+AS 'MODULE_PATHNAME', 'mbgnbd_tracking_table' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.tracking_svg(model retention.mbgnbd_model, state retention.tracking_state,
+	time_unit text DEFAULT 'week', report_periods integer DEFAULT 1, calibration_end date DEFAULT NULL, "rows" integer DEFAULT NULL,
+	cumulative boolean DEFAULT false, title text DEFAULT NULL)
+RETURNS text AS 'MODULE_PATHNAME', 'mbgnbd_tracking_svg' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.tracking_table(retention.mbgnbd_model, retention.tracking_state, text, integer, date, integer) IS
+	'MBG/NBD tracking: expected and actual repeat purchases per report period (report_periods periods of the activities each, model time in time_unit), cumulative, and whether after calibration_end';
+COMMENT ON FUNCTION retention.tracking_svg(retention.mbgnbd_model, retention.tracking_state, text, integer, date, integer, boolean, text) IS
+	'MBG/NBD tracking as an SVG line chart: actual and expected repeat purchases per period or cumulative, the calibration end marked';
+CREATE FUNCTION retention.tracking_table(model retention.paretonbd_model, state retention.tracking_state,
+	time_unit text DEFAULT 'week', report_periods integer DEFAULT 1, calibration_end date DEFAULT NULL, "rows" integer DEFAULT NULL)
+RETURNS TABLE (period integer, period_start date, period_end date, expected float8, actual bigint,
+	cumulative_expected float8, cumulative_actual bigint, holdout boolean)
+AS 'MODULE_PATHNAME', 'paretonbd_tracking_table' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.tracking_svg(model retention.paretonbd_model, state retention.tracking_state,
+	time_unit text DEFAULT 'week', report_periods integer DEFAULT 1, calibration_end date DEFAULT NULL, "rows" integer DEFAULT NULL,
+	cumulative boolean DEFAULT false, title text DEFAULT NULL)
+RETURNS text AS 'MODULE_PATHNAME', 'paretonbd_tracking_svg' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.tracking_table(retention.paretonbd_model, retention.tracking_state, text, integer, date, integer) IS
+	'Pareto/NBD tracking: expected and actual repeat purchases per report period (report_periods periods of the activities each, model time in time_unit), cumulative, and whether after calibration_end';
+COMMENT ON FUNCTION retention.tracking_svg(retention.paretonbd_model, retention.tracking_state, text, integer, date, integer, boolean, text) IS
+	'Pareto/NBD tracking as an SVG line chart: actual and expected repeat purchases per period or cumulative, the calibration end marked';
+CREATE FUNCTION retention.tracking_table(model retention.bgbb_model, state retention.tracking_state,
+	report_periods integer DEFAULT 1, calibration_end date DEFAULT NULL, "rows" integer DEFAULT NULL)
+RETURNS TABLE (period integer, period_start date, period_end date, expected float8, actual bigint,
+	cumulative_expected float8, cumulative_actual bigint, holdout boolean)
+AS 'MODULE_PATHNAME', 'bgbb_tracking_table' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.tracking_svg(model retention.bgbb_model, state retention.tracking_state,
+	report_periods integer DEFAULT 1, calibration_end date DEFAULT NULL, "rows" integer DEFAULT NULL,
+	cumulative boolean DEFAULT false, title text DEFAULT NULL)
+RETURNS text AS 'MODULE_PATHNAME', 'bgbb_tracking_svg' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.tracking_table(retention.bgbb_model, retention.tracking_state, integer, date, integer) IS
+	'BG/BB tracking: expected and actual transactions per report period, one opportunity per period of the activities, cumulative, and whether after calibration_end';
+COMMENT ON FUNCTION retention.tracking_svg(retention.bgbb_model, retention.tracking_state, integer, date, integer, boolean, text) IS
+	'BG/BB tracking as an SVG line chart: actual and expected transactions per period or cumulative, the calibration end marked';
+
+-- RFM scores and segments: quintile thresholds of a customer base in one aggregate, then
+-- each customer's scores and segment against them (docs/clv.md, "Segments").
+CREATE TYPE retention.rfm_quantile_state;
+CREATE FUNCTION retention.rfm_quantile_state_in(cstring) RETURNS retention.rfm_quantile_state
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_quantile_state_out(retention.rfm_quantile_state) RETURNS cstring
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_quantile_state_recv(internal) RETURNS retention.rfm_quantile_state
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_quantile_state_send(retention.rfm_quantile_state) RETURNS bytea
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE retention.rfm_quantile_state (
+	INPUT = retention.rfm_quantile_state_in,
+	OUTPUT = retention.rfm_quantile_state_out,
+	RECEIVE = retention.rfm_quantile_state_recv,
+	SEND = retention.rfm_quantile_state_send,
+	INTERNALLENGTH = VARIABLE,
+	ALIGNMENT = double,
+	STORAGE = extended
+);
+COMMENT ON TYPE retention.rfm_quantile_state IS
+	'state of rfm_score_agg: the distinct recency, frequency and monetary values with their counts (text form "customers|v:c,...|...|...")';
+COMMENT ON FUNCTION retention.rfm_quantile_state_in(cstring) IS 'text input of rfm_quantile_state';
+COMMENT ON FUNCTION retention.rfm_quantile_state_out(retention.rfm_quantile_state) IS 'canonical text output of rfm_quantile_state';
+COMMENT ON FUNCTION retention.rfm_quantile_state_recv(internal) IS 'binary input of rfm_quantile_state';
+COMMENT ON FUNCTION retention.rfm_quantile_state_send(retention.rfm_quantile_state) IS 'binary output of rfm_quantile_state';
+CREATE TYPE retention.rfm_scores AS (customers bigint, recency_thresholds float8[],
+	frequency_thresholds float8[], monetary_thresholds float8[]);
+COMMENT ON TYPE retention.rfm_scores IS
+	'quintile thresholds of a customer base (rfm_score_agg), worst to best per dimension: what rfm_score and rfm_segment score customers against';
+CREATE FUNCTION retention.rfm_quantile_accum(retention.rfm_quantile_state, float8, float8, float8)
+RETURNS retention.rfm_quantile_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_quantile_combine(retention.rfm_quantile_state, retention.rfm_quantile_state)
+RETURNS retention.rfm_quantile_state AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_score_final(retention.rfm_quantile_state)
+RETURNS retention.rfm_scores AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.rfm_quantile_accum(retention.rfm_quantile_state, float8, float8, float8) IS 'transition of rfm_score_agg';
+COMMENT ON FUNCTION retention.rfm_quantile_combine(retention.rfm_quantile_state, retention.rfm_quantile_state) IS 'combine function of rfm_score_agg';
+COMMENT ON FUNCTION retention.rfm_score_final(retention.rfm_quantile_state) IS 'final function of rfm_score_agg: the quintile thresholds';
+CREATE AGGREGATE retention.rfm_score_agg(recency float8, frequency float8, monetary float8) (
+	SFUNC = retention.rfm_quantile_accum, STYPE = retention.rfm_quantile_state,
+	COMBINEFUNC = retention.rfm_quantile_combine, FINALFUNC = retention.rfm_score_final,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention.rfm_score_agg(float8, float8, float8) IS
+	'quintile thresholds of customers'' recency (time since the last purchase), frequency and monetary value, for rfm_score and rfm_segment';
+CREATE FUNCTION retention.rfm_score(scores retention.rfm_scores, recency float8, frequency float8, monetary float8,
+	OUT r integer, OUT f integer, OUT m integer, OUT segment text)
+RETURNS record AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_segment(scores retention.rfm_scores, recency float8, frequency float8, monetary float8)
+RETURNS text AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention.rfm_segment(r integer, f integer, m integer)
+RETURNS text AS 'MODULE_PATHNAME', 'rfm_segment_of' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.rfm_score(retention.rfm_scores, float8, float8, float8) IS
+	'a customer''s recency, frequency and monetary scores (1-5, quintiles of the population in scores) and segment';
+COMMENT ON FUNCTION retention.rfm_segment(retention.rfm_scores, float8, float8, float8) IS
+	'a customer''s named segment (Champions, Loyal, ..., Lost) from their scores against the population''s quintiles';
+COMMENT ON FUNCTION retention.rfm_segment(integer, integer, integer) IS
+	'the named segment of recency, frequency and monetary scores (each 1-5)';
+
+-- At risk: why a scored customer needs attention, comparing this scoring with the last.
+CREATE FUNCTION retention.at_risk(p_alive float8, previous_p_alive float8, expected float8,
+	previous_expected float8, value float8, p_alive_drop float8 DEFAULT 0.2,
+	expected_drop float8 DEFAULT 0.5, high_value float8 DEFAULT NULL, low_p_alive float8 DEFAULT 0.3)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+	WHEN previous_p_alive - p_alive > p_alive_drop THEN 'p_alive fell'
+	WHEN previous_expected > 0 AND (previous_expected - expected) / previous_expected > expected_drop
+		THEN 'expected purchases fell'
+	WHEN value >= high_value AND p_alive < low_p_alive THEN 'valuable and likely gone'
+END;
+COMMENT ON FUNCTION retention.at_risk(float8, float8, float8, float8, float8, float8, float8, float8, float8) IS
+	'why a customer is at risk, or NULL: P(alive) fell by more than p_alive_drop since the previous scoring, expected purchases fell by more than the share expected_drop, or value is at least high_value with P(alive) below low_p_alive';
+
+-- Functions with internal arguments are support functions: not executable by PUBLIC (as
+-- src/sql/90_privileges.sql does for a fresh install).
+REVOKE EXECUTE ON FUNCTION retention.holdout_state_recv(internal), retention.tracking_state_recv(internal),
+	retention.rfm_quantile_state_recv(internal) FROM PUBLIC;
+
 -- Issue 12: pg_retention on Citus. Refreshes over a distributed source keep one watermark per
 -- node group, taken on that node (jobs.node_watermarks, loyalty_programs.node_watermarks), and
 -- filter the shards with xmin_is_new_on_node; reference tables and replicated shards are

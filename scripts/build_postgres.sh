@@ -49,7 +49,7 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "building PostgreSQL $major needs root (build dependencies, $cache)"
 
 # Build dependencies, from the machine's own (Debian 12) package sources.
-deps=(bison flex gcc make perl pkg-config libreadline-dev zlib1g-dev libssl-dev libxml2-dev
+deps=(bison flex gcc make perl pkg-config curl libreadline-dev zlib1g-dev libssl-dev libxml2-dev
 	libicu-dev liblz4-dev libzstd-dev libipc-run-perl dpkg-dev)
 missing=()
 for p in "${deps[@]}"; do
@@ -83,8 +83,37 @@ version=$(apt-cache "${apt_opts[@]}" showsrc "postgresql-$major" 2>/dev/null |
 [ -n "$version" ] || unavailable "no source package postgresql-$major in ${suites[*]}"
 rm -rf "$cache/src"
 mkdir -p "$cache/src"
-(cd "$cache/src" && apt-get "${apt_opts[@]}" -qq source --download-only "postgresql-$major=$version" >&2) ||
-	unavailable "could not download the source package postgresql-$major=$version from deb.debian.org"
+
+# Fetch an earlier point release of the same suite from the pool when the mirror lists a
+# version it does not serve (seen here: trixie's index names 17.12-0+deb13u1 while the
+# mirror serves 17.9 to 17.11 only). The index's signature covers only the version it
+# lists, so such a package is checked against its own .dsc's SHA-256 sums but its .dsc is
+# not signature-checked: good enough to test against, and said in the build log.
+fetch_older() {
+	local listed=$1 minor rest v pool=http://deb.debian.org/debian/pool/main/p/postgresql-$major f sum
+	minor=${listed#"$major".}
+	rest=-${minor#*-}
+	minor=${minor%%-*}
+	case $minor in '' | *[!0-9]*) return 1 ;; esac
+	for ((m = minor - 1; m >= 0 && m >= minor - 6; m--)); do
+		v=$major.$m$rest
+		(cd "$cache/src" && curl -fsS -O "$pool/postgresql-${major}_$v.dsc") 2>/dev/null || continue
+		say "postgresql-$major=$listed is listed but not served; using $v from the pool"
+		sed -n '/^Checksums-Sha256:/,/^[^ ]/p' "$cache/src/postgresql-${major}_$v.dsc" | grep '^ ' |
+			while read -r sum _ f; do
+				(cd "$cache/src" && curl -fsS -O "$pool/$f" && echo "$sum  $f" | sha256sum -c --quiet -) || exit 1
+			done || return 1
+		version=$v
+		echo "fetched $v directly from the pool (listed: $listed); checked against its .dsc's SHA-256 sums, .dsc not signature-checked" >"$cache/src/NOTE"
+		return 0
+	done
+	return 1
+}
+if ! (cd "$cache/src" && apt-get "${apt_opts[@]}" -qq source --download-only "postgresql-$major=$version" >&2); then
+	rm -f "$cache/src"/*
+	fetch_older "$version" ||
+		unavailable "could not download the source package postgresql-$major=$version (or an earlier point release) from deb.debian.org"
+fi
 
 # The upstream tree, without Debian's patches (they concern Debian's packaging: socket
 # directory, library paths, man pages).
@@ -98,6 +127,7 @@ rm -rf "$prefix"
 log=$cache/build.log
 {
 	echo "postgresql-$major $version from ${suites[*]}, $(date -u +%FT%TZ)"
+	cat "$cache/src/NOTE" 2>/dev/null
 	cd "$tree"
 	./configure --prefix="$prefix" "${configure_opts[@]}" &&
 		make -j"${PGR_JOBS:-2}" &&

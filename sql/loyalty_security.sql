@@ -28,13 +28,15 @@ BEGIN
 		ALTER ROLE regress_loyal_bob SUPERUSER;
 		INSERT INTO bob_log (what, outcome) VALUES (what, 'superuser granted by ' || current_user);
 	EXCEPTION WHEN OTHERS THEN
-		INSERT INTO bob_log (what, outcome) VALUES (what, format('as %s: %s: %s', current_user, SQLSTATE, SQLERRM));
+		INSERT INTO bob_log (what, outcome) VALUES (what, format('as %s: %s: %s', current_user, SQLSTATE,
+			regexp_replace(SQLERRM, '^must be superuser to alter superuser roles.*', 'permission denied to alter role')));
 	END;
 	BEGIN
 		RESET ROLE;
 		INSERT INTO bob_log (what, outcome) VALUES (what, 'role reset to ' || current_user);
 	EXCEPTION WHEN OTHERS THEN
-		INSERT INTO bob_log (what, outcome) VALUES (what, format('as %s: %s: %s', current_user, SQLSTATE, SQLERRM));
+		INSERT INTO bob_log (what, outcome) VALUES (what, format('as %s: %s: %s', current_user, SQLSTATE,
+			regexp_replace(SQLERRM, '^must be superuser to alter superuser roles.*', 'permission denied to alter role')));
 	END;
 	RETURN false;
 END $$;

@@ -42,6 +42,18 @@ SELECT (retention.rfm_agg(d, a, '2026-03-31', 'day', 'month')).*
 FROM (VALUES ('2026-01-05'::date, 10.00), ('2026-02-01', 5.00), ('2026-02-27', 7.50), ('2026-03-31', 1.00)) v(d, a);
 SELECT (retention.rfm_agg(d, a, '2026-01-18', 'week', 'week')).*
 FROM (VALUES ('2026-01-04'::date, 10.00), ('2026-01-05', 5.00), ('2026-01-11', 7.50)) v(d, a);
+-- purchases in any order: ten purchases in six ISO weeks are five repeat weeks, also when
+-- the ninth distinct entry fills the state's first buffer and the tenth repeats the week
+-- that compaction leaves last (it was once counted twice)
+SELECT (retention.rfm_agg(d, 1.0, '2026-01-01', 'week', 'week' ORDER BY i)).*
+FROM unnest('{2025-11-23,2025-12-15,2025-11-28,2025-12-28,2025-12-15,2025-12-08,2025-12-23,2025-12-24,2025-12-06,2025-12-25}'::date[])
+     WITH ORDINALITY v(d, i);
+SELECT count(*) AS orders_tried, count(*) FILTER (WHERE (r).frequency = 5 AND (r).recency = 5) AS correct
+FROM (SELECT retention.rfm_agg(d, 1.0, '2026-01-01', 'week', 'week' ORDER BY k) AS r
+      FROM (SELECT g, d, random() AS k
+            FROM generate_series(1, 200) g,
+                 unnest('{2025-11-23,2025-12-15,2025-11-28,2025-12-28,2025-12-15,2025-12-08,2025-12-23,2025-12-24,2025-12-06,2025-12-25}'::date[]) d) s
+      GROUP BY g) t;
 -- a customer whose purchases are all after the end has no summary; NULL rows are skipped
 SELECT retention.rfm_agg(d, 1.0, '2026-01-01') IS NULL AS no_summary
 FROM (VALUES ('2026-02-01'::date)) v(d);

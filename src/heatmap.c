@@ -20,6 +20,7 @@
 #include "utils/builtins.h"
 
 #include "cohort.h"
+#include "svg.h"
 
 #define HM_CELL_W		46		/* cell width, px */
 #define HM_CELL_H		22		/* cell height, px */
@@ -36,7 +37,7 @@ static const int hm_stops[][3] = {
 /*
  * Append s to buf with the five XML special characters escaped.
  */
-static void
+void
 AppendXmlEscaped(StringInfo buf, const char *s)
 {
 	for (; *s; s++)

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * model_btyd.c
- *	  The "Buy 'Til You Die" models and the contractual sBG model: their likelihoods (fitted
- *	  by model_optim.c through the aggregates' final functions) and their scoring functions.
+ *	  Scoring with the "Buy 'Til You Die" models and the contractual sBG model: expected
+ *	  purchases, probability alive, expected spend, discounted CLV, survival, retention and
+ *	  DERL (their likelihoods, fitted by the aggregates, are in model_lik.c).
  *
  *	  BG/NBD      Fader, Hardie & Lee (2005), "Counting Your Customers the Easy Way".
  *	  Pareto/NBD  Schmittlein, Morrison & Colombo (1987); likelihood as in Fader & Hardie
@@ -31,362 +32,6 @@
 
 #include "clv.h"
 
-/* Terms of a hypergeometric series summed at most. */
-#define HYP2F1_MAX_TERMS 200000
-
-/* log(exp(a) + exp(b)) without overflow. */
-static inline double
-LogAddExp(double a, double b)
-{
-	if (a == -HUGE_VAL)
-		return b;
-	if (b == -HUGE_VAL)
-		return a;
-	return a > b ? a + log1p(exp(b - a)) : b + log1p(exp(a - b));
-}
-
-/* LogBeta: log B(a, b) for a, b > 0. */
-double
-LogBeta(double a, double b)
-{
-	return lgamma(a) + lgamma(b) - lgamma(a + b);
-}
-
-/*
- * Hyp2F1Series: the power series of 2F1(a, b; c; z), NaN when it has not converged
- * within HYP2F1_MAX_TERMS terms.
- */
-static double
-Hyp2F1Series(double a, double b, double c, double z)
-{
-	double		term = 1;
-	double		sum = 1;
-
-	for (int k = 0; k < HYP2F1_MAX_TERMS; k++)
-	{
-		term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * z;
-		sum += term;
-		if (fabs(term) <= 1e-16 * fabs(sum))
-			return sum;
-		if (!isfinite(sum))
-			break;
-	}
-	return NAN;
-}
-
-/*
- * Hyp2F1: the Gauss hypergeometric function 2F1(a, b; c; z) for 0 <= z < 1, NaN where c is
- * a non-positive integer or the series does not converge. Where it has smaller
- * parameters, Euler's transformation 2F1(a, b; c; z) = (1 - z)^(c - a - b)
- * 2F1(c - a, c - b; c; z) is summed instead: for the BG/NBD family (a = r + x,
- * b = b + x, c = a + b + x - 1) its terms fall off at once however large x is.
- */
-double
-Hyp2F1(double a, double b, double c, double z)
-{
-	if (!(z >= 0 && z < 1) || (c <= 0 && c == floor(c)))
-		return NAN;
-	if (fabs((c - a) * (c - b)) < fabs(a * b))
-		return exp((c - a - b) * log1p(-z)) * Hyp2F1Series(c - a, c - b, c, z);
-	return Hyp2F1Series(a, b, c, z);
-}
-
-/* The column values and weight of row i of the data. */
-#define ROW(d, i) (&(d)->rows[(size_t) (i) * ((d)->ncols + 1)])
-
-/*
- * LogAlphaPlus: fills the scratch space with log(alpha + v) for the distinct recency and
- * T values of the data, when it has them indexed; returns whether it did.
- */
-static bool
-LogAlphaPlus(const FitData *d, double alpha)
-{
-	if (d->index[1] == NULL || d->index[2] == NULL)
-		return false;
-	for (int k = 0; k < d->ndistinct[1]; k++)
-		d->scratch[k] = log(alpha + d->distinct[1][k]);
-	for (int k = 0; k < d->ndistinct[2]; k++)
-		d->scratch[d->ndistinct[1] + k] = log(alpha + d->distinct[2][k]);
-	return true;
-}
-
-/*
- * BgFamilyLoglik: log-likelihood of BG/NBD (FHL 2005, eq. 6) or, when modified, MBG/NBD
- * (Batislam et al. 2007, where customers may also drop out right after their first
- * purchase), params (r, alpha, a, b). Rows are sorted by frequency first, so the gamma
- * functions of x are computed once per distinct frequency, and log(alpha + t) once per
- * distinct recency and T.
- */
-static double
-BgFamilyLoglik(const double *p, const FitData *d, bool modified)
-{
-	double		r = p[0],
-				alpha = p[1],
-				a = p[2],
-				b = p[3];
-	double		sum = 0,
-				lastx = -1,
-				base = 0,
-				c4 = 0,
-				loga = log(a);
-	bool		tables = LogAlphaPlus(d, alpha);
-	const double *ltx = d->scratch;
-	const double *lT = d->scratch + d->ndistinct[1];
-	double		shift = modified ? 1 : 0;
-
-	for (int i = 0; i < d->npatterns; i++)
-	{
-		const double *row = ROW(d, i);
-		double		x = row[0],
-					w = row[3];
-		double		logtx = tables ? ltx[d->index[1][i]] : log(alpha + row[1]);
-		double		logT = tables ? lT[d->index[2][i]] : log(alpha + row[2]);
-		double		ll;
-
-		if (x != lastx)
-		{
-			/* B(a, b + x) / B(a, b), or B(a, b + x + 1) / B(a, b + 1) for MBG/NBD */
-			base = lgamma(r + x) - lgamma(r) + r * log(alpha)
-				+ lgamma(a + b) + lgamma(b + x + shift) - lgamma(b) - lgamma(a + b + x + shift);
-			c4 = (x > 0 || modified) ? loga - log(b + x - 1 + shift) : 0;
-			lastx = x;
-		}
-		ll = -(r + x) * logT;
-		if (x > 0 || modified)
-			ll = LogAddExp(ll, c4 - (r + x) * logtx);
-		sum += w * (base + ll);
-	}
-	return sum;
-}
-
-/* BgnbdLoglik: BG/NBD log-likelihood. */
-static double
-BgnbdLoglik(const double *p, const FitData *d)
-{
-	return BgFamilyLoglik(p, d, false);
-}
-
-/* MbgnbdLoglik: MBG/NBD log-likelihood. */
-static double
-MbgnbdLoglik(const double *p, const FitData *d)
-{
-	return BgFamilyLoglik(p, d, true);
-}
-
-/*
- * ParetoLogA0: log of the A0 term of the Pareto/NBD likelihood (Fader & Hardie 2005,
- * "A Note on Deriving the Pareto/NBD Model"), -Inf when recency equals T.
- */
-static double
-ParetoLogA0(double r, double alpha, double s, double beta, double x, double tx, double T)
-{
-	double		rsx = r + s + x;
-	double		hi = Max(alpha, beta);
-	double		bparam = alpha >= beta ? s + 1 : r + x;
-	double		diff = fabs(alpha - beta);
-	double		f1 = Hyp2F1(rsx, bparam, rsx + 1, diff / (hi + tx));
-	double		f2 = Hyp2F1(rsx, bparam, rsx + 1, diff / (hi + T));
-	double		l1 = log(f1) - rsx * log(hi + tx);
-	double		l2 = log(f2) - rsx * log(hi + T);
-
-	if (l2 >= l1)
-		return -HUGE_VAL;
-	return l1 + log1p(-exp(l2 - l1));
-}
-
-/* ParetoLoglik: Pareto/NBD log-likelihood, params (r, alpha, s, beta). */
-static double
-ParetoLoglik(const double *p, const FitData *d)
-{
-	double		r = p[0],
-				alpha = p[1],
-				s = p[2],
-				beta = p[3];
-	double		sum = 0,
-				lastx = -1,
-				base = 0;
-
-	for (int i = 0; i < d->npatterns; i++)
-	{
-		const double *row = ROW(d, i);
-		double		x = row[0],
-					tx = row[1],
-					T = row[2],
-					w = row[3];
-		double		a2,
-					la0;
-
-		if (x != lastx)
-		{
-			base = lgamma(r + x) - lgamma(r) + r * log(alpha) + s * log(beta);
-			lastx = x;
-		}
-		la0 = ParetoLogA0(r, alpha, s, beta, x, tx, T);
-		if (isnan(la0))
-			return NAN;
-		a2 = LogAddExp(-(r + x) * log(alpha + T) - s * log(beta + T),
-					   log(s) - log(r + s + x) + la0);
-		sum += w * (base + a2);
-	}
-	return sum;
-}
-
-/*
- * BgbbLogL: log-likelihood of one BG/BB pattern (Fader, Hardie & Shang 2010, eq. 5),
- * params (alpha, beta, gamma, delta), x transactions in n opportunities, the last at t_x.
- */
-static double
-BgbbLogL(const double *p, double x, double tx, double n)
-{
-	double		alpha = p[0],
-				beta = p[1],
-				gamma = p[2],
-				delta = p[3];
-	double		lab = LogBeta(alpha, beta),
-				lgd = LogBeta(gamma, delta);
-	double		ll;
-
-	ll = LogBeta(alpha + x, beta + n - x) - lab + LogBeta(gamma, delta + n) - lgd;
-	/* n - tx can be up to 2^31 - 1 (checked at input): an int64 counter, and interruptible */
-	for (int64 i = 0; i < n - tx; i++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		ll = LogAddExp(ll, LogBeta(alpha + x, beta + tx - x + i) - lab
-					   + LogBeta(gamma + 1, delta + tx + i) - lgd);
-	}
-	return ll;
-}
-
-/* BgbbLoglik: BG/BB log-likelihood over all patterns. */
-static double
-BgbbLoglik(const double *p, const FitData *d)
-{
-	double		sum = 0;
-
-	for (int i = 0; i < d->npatterns; i++)
-	{
-		const double *row = ROW(d, i);
-
-		sum += row[3] * BgbbLogL(p, row[0], row[1], row[2]);
-	}
-	return sum;
-}
-
-/*
- * GammaGammaLoglik: Gamma-Gamma spend log-likelihood (FHL 2005b), params (p, q, gamma),
- * rows (x, mean spend m) with x > 0: the density of the mean of x gamma-distributed
- * transaction values.
- */
-static double
-GammaGammaLoglik(const double *par, const FitData *d)
-{
-	double		p = par[0],
-				q = par[1],
-				v = par[2];
-	double		sum = 0,
-				lastx = -1,
-				base = 0,
-				logv = log(v);
-
-	for (int i = 0; i < d->npatterns; i++)
-	{
-		const double *row = ROW(d, i);
-		double		x = row[0],
-					m = row[1],
-					w = row[2];
-		double		logm = d->logcol1 ? d->logcol1[i] : log(m);
-
-		if (x != lastx)
-		{
-			base = lgamma(p * x + q) - lgamma(p * x) - lgamma(q) + q * logv + p * x * log(x);
-			lastx = x;
-		}
-		sum += w * (base + (p * x - 1) * logm - (p * x + q) * log(v + m * x));
-	}
-	return sum;
-}
-
-/*
- * SbgLoglik: shifted-beta-geometric log-likelihood (Fader & Hardie 2007), params
- * (alpha, beta), rows (t, churned): lost in period t, or still active after t periods.
- */
-static double
-SbgLoglik(const double *p, const FitData *d)
-{
-	double		alpha = p[0],
-				beta = p[1];
-	double		lab = LogBeta(alpha, beta);
-	double		sum = 0;
-
-	for (int i = 0; i < d->npatterns; i++)
-	{
-		const double *row = ROW(d, i);
-		double		t = row[0],
-					w = row[2];
-
-		if (row[1] != 0)
-			sum += w * (LogBeta(alpha + 1, beta + t - 1) - lab);
-		else
-			sum += w * (LogBeta(alpha, beta + t) - lab);
-	}
-	return sum;
-}
-
-static const ModelSpec bgnbd_spec = {"BG/NBD", FIT_LAYOUT_RFT, 4, BgnbdLoglik, NULL};
-static const ModelSpec mbgnbd_spec = {"MBG/NBD", FIT_LAYOUT_RFT, 4, MbgnbdLoglik, NULL};
-static const ModelSpec pareto_spec = {"Pareto/NBD", FIT_LAYOUT_RFT, 4, ParetoLoglik, NULL};
-static const ModelSpec bgbb_spec = {"BG/BB", FIT_LAYOUT_DISCRETE, 4, BgbbLoglik, NULL};
-static const ModelSpec gg_spec = {"Gamma-Gamma", FIT_LAYOUT_SPEND, 3, GammaGammaLoglik, NULL};
-static const ModelSpec sbg_spec = {"sBG", FIT_LAYOUT_SURVIVAL, 2, SbgLoglik, NULL};
-
-PG_FUNCTION_INFO_V1(bgnbd_fit_final);
-/* bgnbd_fit_final(fit_state): the final function of retention.bgnbd_fit. */
-Datum
-bgnbd_fit_final(PG_FUNCTION_ARGS)
-{
-	return FitFinal(fcinfo, &bgnbd_spec);
-}
-
-PG_FUNCTION_INFO_V1(mbgnbd_fit_final);
-/* mbgnbd_fit_final(fit_state): the final function of retention.mbgnbd_fit. */
-Datum
-mbgnbd_fit_final(PG_FUNCTION_ARGS)
-{
-	return FitFinal(fcinfo, &mbgnbd_spec);
-}
-
-PG_FUNCTION_INFO_V1(paretonbd_fit_final);
-/* paretonbd_fit_final(fit_state): the final function of retention.paretonbd_fit. */
-Datum
-paretonbd_fit_final(PG_FUNCTION_ARGS)
-{
-	return FitFinal(fcinfo, &pareto_spec);
-}
-
-PG_FUNCTION_INFO_V1(bgbb_fit_final);
-/* bgbb_fit_final(fit_state): the final function of retention.bgbb_fit. */
-Datum
-bgbb_fit_final(PG_FUNCTION_ARGS)
-{
-	return FitFinal(fcinfo, &bgbb_spec);
-}
-
-PG_FUNCTION_INFO_V1(gammagamma_fit_final);
-/* gammagamma_fit_final(fit_state): the final function of retention.gammagamma_fit. */
-Datum
-gammagamma_fit_final(PG_FUNCTION_ARGS)
-{
-	return FitFinal(fcinfo, &gg_spec);
-}
-
-PG_FUNCTION_INFO_V1(sbg_fit_final);
-/* sbg_fit_final(fit_state): the final function of retention.sbg_fit. */
-Datum
-sbg_fit_final(PG_FUNCTION_ARGS)
-{
-	return FitFinal(fcinfo, &sbg_spec);
-}
-
 /*
  * The parameters of the last model rows a scoring function read (one per model argument),
  * kept in fn_extra: scoring a table of customers passes the same model row every time.
@@ -402,7 +47,7 @@ typedef struct ModelCache
  * ReadModel: reads the parameters of the model row in argument argno into p, checking
  * that they are present, positive and finite and that the fit did not fail.
  */
-static void
+void
 ReadModel(FunctionCallInfo fcinfo, int argno, const ModelSpec *spec, double *p)
 {
 	HeapTupleHeader row = PG_GETARG_HEAPTUPLEHEADER(argno);
@@ -451,7 +96,7 @@ ReadModel(FunctionCallInfo fcinfo, int argno, const ModelSpec *spec, double *p)
 }
 
 /* ReadRft: reads and checks (frequency, recency, T) from arguments first..first+2. */
-static void
+void
 ReadRft(FunctionCallInfo fcinfo, int first, double *x, double *tx, double *T)
 {
 	double		v[3];
@@ -466,7 +111,7 @@ ReadRft(FunctionCallInfo fcinfo, int first, double *x, double *tx, double *T)
 }
 
 /* CheckHorizon: a prediction horizon t must be finite and not negative. */
-static void
+void
 CheckHorizon(double t)
 {
 	if (!(t >= 0 && isfinite(t)))
@@ -477,7 +122,7 @@ CheckHorizon(double t)
 }
 
 /* Finite: returns v, or raises an error when a score could not be computed. */
-static double
+double
 Finite(double v, const char *model)
 {
 	if (!isfinite(v))
@@ -588,36 +233,78 @@ ParetoExpected(const double *p, double t, double x, double tx, double T)
 	return scale * g;
 }
 
-/* Expected purchases of a continuous-time model's customer who is alive at T. */
-typedef double (*ExpectedFn) (const double *p, double t, double x, double tx, double T);
+/*
+ * BgFamilySurvival: BG/NBD (or, modified, MBG/NBD) probability that a customer alive at T
+ * is still alive at T + t: given alive, lambda ~ Gamma(r + x, alpha + T) and p ~ Beta(a,
+ * b') with b' = b + x (+ 1 for MBG/NBD), and dropping out at a purchase leaves the
+ * customer alive with probability E[exp(-lambda p t)] = (alpha'/(alpha' + t))^(r+x)
+ * 2F1(r + x, b'; a + b'; t / (alpha' + t)) (the Beta integral by Euler's formula, then
+ * Pfaff's transformation), alpha' = alpha + T.
+ */
+static double
+BgFamilySurvival(const double *p, double t, double x, double T, bool modified)
+{
+	double		r = p[0],
+				alpha = p[1] + T,
+				a = p[2],
+				b = p[3] + x + (modified ? 1 : 0);
 
-/* Probability that a continuous-time model's customer is alive at T. */
-typedef double (*AliveFn) (const double *p, double x, double tx, double T);
+	if (t == 0)
+		return 1;
+	return exp((r + x) * log(alpha / (alpha + t))) * Hyp2F1(r + x, b, a + b, t / (alpha + t));
+}
+
+/* BgnbdSurvival: BG/NBD P(alive at T + t | alive at T). */
+static double
+BgnbdSurvival(const double *p, double t, double x, double tx, double T)
+{
+	return BgFamilySurvival(p, t, x, T, false);
+}
+
+/* MbgnbdSurvival: MBG/NBD P(alive at T + t | alive at T). */
+static double
+MbgnbdSurvival(const double *p, double t, double x, double tx, double T)
+{
+	return BgFamilySurvival(p, t, x, T, true);
+}
+
+/*
+ * ParetoSurvival: Pareto/NBD P(alive at T + t | alive at T) = ((beta + T) / (beta + T +
+ * t))^s: given alive, mu ~ Gamma(s, beta + T) and lifetimes are memoryless.
+ */
+static double
+ParetoSurvival(const double *p, double t, double x, double tx, double T)
+{
+	return exp(p[2] * log((p[3] + T) / (p[3] + T + t)));
+}
+
+const PurchaseModel bgnbd_purchase = {&bgnbd_spec, BgnbdPAlive, BgnbdExpected, BgnbdSurvival};
+const PurchaseModel mbgnbd_purchase = {&mbgnbd_spec, MbgnbdPAlive, MbgnbdExpected, MbgnbdSurvival};
+const PurchaseModel pareto_purchase = {&pareto_spec, ParetoPAlive, ParetoExpected, ParetoSurvival};
 
 /*
  * ScoreRft: the shared body of expected_purchases and p_alive for the continuous-time
  * models: model in argument 0, then (t when with_t), frequency, recency, T.
  */
 static Datum
-ScoreRft(FunctionCallInfo fcinfo, const ModelSpec *spec, ExpectedFn expected, AliveFn alive,
-		 bool want_expected)
+ScoreRft(FunctionCallInfo fcinfo, const PurchaseModel *m, bool want_expected)
 {
 	double		p[CLV_MAX_PARAMS];
 	double		x,
 				tx,
 				T;
 
-	ReadModel(fcinfo, 0, spec, p);
+	ReadModel(fcinfo, 0, m->spec, p);
 	if (want_expected)
 	{
 		double		t = PG_GETARG_FLOAT8(1);
 
 		CheckHorizon(t);
 		ReadRft(fcinfo, 2, &x, &tx, &T);
-		PG_RETURN_FLOAT8(Finite(expected(p, t, x, tx, T) * alive(p, x, tx, T), spec->name));
+		PG_RETURN_FLOAT8(Finite(m->expected(p, t, x, tx, T) * m->alive(p, x, tx, T), m->spec->name));
 	}
 	ReadRft(fcinfo, 1, &x, &tx, &T);
-	PG_RETURN_FLOAT8(Finite(alive(p, x, tx, T), spec->name));
+	PG_RETURN_FLOAT8(Finite(m->alive(p, x, tx, T), m->spec->name));
 }
 
 PG_FUNCTION_INFO_V1(bgnbd_expected_purchases);
@@ -625,7 +312,7 @@ PG_FUNCTION_INFO_V1(bgnbd_expected_purchases);
 Datum
 bgnbd_expected_purchases(PG_FUNCTION_ARGS)
 {
-	return ScoreRft(fcinfo, &bgnbd_spec, BgnbdExpected, BgnbdPAlive, true);
+	return ScoreRft(fcinfo, &bgnbd_purchase, true);
 }
 
 PG_FUNCTION_INFO_V1(bgnbd_p_alive);
@@ -633,7 +320,7 @@ PG_FUNCTION_INFO_V1(bgnbd_p_alive);
 Datum
 bgnbd_p_alive(PG_FUNCTION_ARGS)
 {
-	return ScoreRft(fcinfo, &bgnbd_spec, BgnbdExpected, BgnbdPAlive, false);
+	return ScoreRft(fcinfo, &bgnbd_purchase, false);
 }
 
 PG_FUNCTION_INFO_V1(mbgnbd_expected_purchases);
@@ -641,7 +328,7 @@ PG_FUNCTION_INFO_V1(mbgnbd_expected_purchases);
 Datum
 mbgnbd_expected_purchases(PG_FUNCTION_ARGS)
 {
-	return ScoreRft(fcinfo, &mbgnbd_spec, MbgnbdExpected, MbgnbdPAlive, true);
+	return ScoreRft(fcinfo, &mbgnbd_purchase, true);
 }
 
 PG_FUNCTION_INFO_V1(mbgnbd_p_alive);
@@ -649,7 +336,7 @@ PG_FUNCTION_INFO_V1(mbgnbd_p_alive);
 Datum
 mbgnbd_p_alive(PG_FUNCTION_ARGS)
 {
-	return ScoreRft(fcinfo, &mbgnbd_spec, MbgnbdExpected, MbgnbdPAlive, false);
+	return ScoreRft(fcinfo, &mbgnbd_purchase, false);
 }
 
 PG_FUNCTION_INFO_V1(paretonbd_expected_purchases);
@@ -657,7 +344,7 @@ PG_FUNCTION_INFO_V1(paretonbd_expected_purchases);
 Datum
 paretonbd_expected_purchases(PG_FUNCTION_ARGS)
 {
-	return ScoreRft(fcinfo, &pareto_spec, ParetoExpected, ParetoPAlive, true);
+	return ScoreRft(fcinfo, &pareto_purchase, true);
 }
 
 PG_FUNCTION_INFO_V1(paretonbd_p_alive);
@@ -665,7 +352,7 @@ PG_FUNCTION_INFO_V1(paretonbd_p_alive);
 Datum
 paretonbd_p_alive(PG_FUNCTION_ARGS)
 {
-	return ScoreRft(fcinfo, &pareto_spec, ParetoExpected, ParetoPAlive, false);
+	return ScoreRft(fcinfo, &pareto_purchase, false);
 }
 
 PG_FUNCTION_INFO_V1(bgnbd_expected_purchases_new);
@@ -751,7 +438,7 @@ bgnbd_prob_purchases(PG_FUNCTION_ARGS)
  * ReadDiscrete: reads and checks (frequency, recency, periods) of the BG/BB model from
  * arguments first..first+2.
  */
-static void
+void
 ReadDiscrete(FunctionCallInfo fcinfo, int first, double *x, double *tx, double *n)
 {
 	double		v[3];
@@ -785,45 +472,28 @@ bgbb_p_alive(PG_FUNCTION_ARGS)
 								- BgbbLogL(p, x, tx, n)), bgbb_spec.name));
 }
 
-PG_FUNCTION_INFO_V1(bgbb_expected_purchases);
 /*
- * bgbb_expected_purchases(model, future_periods, frequency, recency, periods): expected
- * transactions in the next future_periods opportunities (Fader, Hardie & Shang 2010,
+ * BgbbExpected: expected transactions of a BG/BB customer (x transactions in n
+ * opportunities, the last at t_x) in the next m opportunities (Fader, Hardie & Shang 2010,
  * eq. 13).
  */
-Datum
-bgbb_expected_purchases(PG_FUNCTION_ARGS)
+double
+BgbbExpected(const double *p, double m, double x, double tx, double n)
 {
-	double		p[CLV_MAX_PARAMS];
-	int32		m = PG_GETARG_INT32(1);
-	double		x,
-				tx,
-				n,
-				alpha,
-				beta,
-				gamma,
-				delta,
+	double		alpha = p[0],
+				beta = p[1],
+				gamma = p[2],
+				delta = p[3],
 				res;
 
-	ReadModel(fcinfo, 0, &bgbb_spec, p);
-	if (m < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the number of future periods must not be negative"),
-				 errdetail("The number given was %d.", m)));
-	ReadDiscrete(fcinfo, 2, &x, &tx, &n);
-	alpha = p[0];
-	beta = p[1];
-	gamma = p[2];
-	delta = p[3];
 	if (m == 0)
-		PG_RETURN_FLOAT8(0);
+		return 0;
 	/* the closed form divides by gamma - 1; sum the expected transactions otherwise */
 	if (fabs(gamma - 1) < 1e-8)
 	{
 		res = 0;
 		/* m can be 2^31 - 1: an int64 counter (an int one would overflow past it), interruptible */
-		for (int64 i = 1; i <= m; i++)
+		for (int64 i = 1; i <= (int64) m; i++)
 		{
 			CHECK_FOR_INTERRUPTS();
 			res += exp(LogBeta(gamma, delta + n + i) - LogBeta(gamma, delta));
@@ -833,9 +503,32 @@ bgbb_expected_purchases(PG_FUNCTION_ARGS)
 		res = delta / (gamma - 1) * exp(lgamma(gamma + delta) - lgamma(1 + delta))
 			* (exp(lgamma(1 + delta + n) - lgamma(gamma + delta + n))
 			   - exp(lgamma(1 + delta + n + m) - lgamma(gamma + delta + n + m)));
-	res *= exp(LogBeta(alpha + x + 1, beta + n - x) - LogBeta(alpha, beta)
-			   - BgbbLogL(p, x, tx, n));
-	PG_RETURN_FLOAT8(Finite(res, bgbb_spec.name));
+	return res * exp(LogBeta(alpha + x + 1, beta + n - x) - LogBeta(alpha, beta)
+					 - BgbbLogL(p, x, tx, n));
+}
+
+PG_FUNCTION_INFO_V1(bgbb_expected_purchases);
+/*
+ * bgbb_expected_purchases(model, future_periods, frequency, recency, periods): expected
+ * transactions in the next future_periods opportunities (BgbbExpected).
+ */
+Datum
+bgbb_expected_purchases(PG_FUNCTION_ARGS)
+{
+	double		p[CLV_MAX_PARAMS];
+	int32		m = PG_GETARG_INT32(1);
+	double		x,
+				tx,
+				n;
+
+	ReadModel(fcinfo, 0, &bgbb_spec, p);
+	if (m < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the number of future periods must not be negative"),
+				 errdetail("The number given was %d.", m)));
+	ReadDiscrete(fcinfo, 2, &x, &tx, &n);
+	PG_RETURN_FLOAT8(Finite(BgbbExpected(p, m, x, tx, n), bgbb_spec.name));
 }
 
 PG_FUNCTION_INFO_V1(gammagamma_expected_spend);
@@ -871,81 +564,77 @@ gammagamma_expected_spend(PG_FUNCTION_ARGS)
 }
 
 /*
- * ClvSum: discounted CLV: spend times the expected purchases of each of `periods` periods
- * of length `length` (in the model's time unit), discounted at `rate` per period. P(alive)
- * is the same factor in every period's expectation, so it is computed once.
+ * ReadClvArgs: reads and checks the arguments of clv and clv_schedule (purchase model,
+ * spend model, frequency, recency, T, monetary_value, periods, discount_rate,
+ * period_length) into c, with the customer's expected spend per purchase from the
+ * Gamma-Gamma model: p (gamma + x mbar) / (p x + q - 1), for x = 0 the population mean
+ * p gamma / (q - 1).
  */
-static double
-ClvSum(ExpectedFn expected, AliveFn alive, const double *p, double x, double tx, double T,
-	   double spend, int periods, double rate, double length)
+void
+ReadClvArgs(FunctionCallInfo fcinfo, const PurchaseModel *m, ClvArgs *c)
 {
-	double		clv = 0,
-				prev = 0;
-
-	if (periods == 0)
-		return 0;
-	spend *= alive(p, x, tx, T);
-
-	for (int i = 1; i <= periods; i++)
-	{
-		double		cum = expected(p, i * length, x, tx, T);
-
-		clv += spend * (cum - prev) / pow(1 + rate, i);
-		prev = cum;
-	}
-	return clv;
-}
-
-/*
- * Clv: the shared body of the clv functions: (purchase model, spend model, frequency,
- * recency, T, monetary_value, periods, discount_rate, period_length).
- */
-static Datum
-Clv(FunctionCallInfo fcinfo, const ModelSpec *spec, ExpectedFn expected, AliveFn alive)
-{
-	double		p[CLV_MAX_PARAMS];
 	double		g[CLV_MAX_PARAMS];
-	double		x,
-				tx,
-				T,
-				spend[2];
-	int32		periods = PG_GETARG_INT32(6);
-	double		rate = PG_GETARG_FLOAT8(7);
-	double		length = PG_GETARG_FLOAT8(8);
+	double		v[2];
 
-	ReadModel(fcinfo, 0, spec, p);
+	ReadModel(fcinfo, 0, m->spec, c->p);
 	ReadModel(fcinfo, 1, &gg_spec, g);
-	ReadRft(fcinfo, 2, &x, &tx, &T);
-	spend[0] = x;
-	spend[1] = PG_GETARG_FLOAT8(5);
-	CheckPattern(FIT_LAYOUT_SPEND, spend, 1);
-	if (periods < 0 || periods > 100000)
+	ReadRft(fcinfo, 2, &c->x, &c->tx, &c->T);
+	v[0] = c->x;
+	v[1] = PG_GETARG_FLOAT8(5);
+	CheckPattern(FIT_LAYOUT_SPEND, v, 1);
+	c->periods = PG_GETARG_INT32(6);
+	c->rate = PG_GETARG_FLOAT8(7);
+	c->length = PG_GETARG_FLOAT8(8);
+	if (c->periods < 0 || c->periods > 100000)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the number of periods must be between 0 and 100000"),
-				 errdetail("The number given was %d.", periods)));
-	if (!(rate >= 0 && isfinite(rate)))
+				 errdetail("The number given was %d.", c->periods)));
+	if (!(c->rate >= 0 && isfinite(c->rate)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the discount rate must be a finite non-negative number"),
-				 errdetail("The rate given was %g.", rate)));
-	if (!(length > 0 && isfinite(length)))
+				 errdetail("The rate given was %g.", c->rate)));
+	if (!(c->length > 0 && isfinite(c->length)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the period length must be a positive number"),
-				 errdetail("The length given was %g.", length),
+				 errdetail("The length given was %g.", c->length),
 				 errhint("Give the length of one discounting period in the model's time unit, for example 4.345 for months with a model fitted in weeks.")));
 	if (g[1] <= 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("expected spend is infinite for a Gamma-Gamma model with q <= 1"),
 				 errdetail("The model's q is %g.", g[1])));
-	if (x == 0)
-		spend[0] = g[0] * g[2] / (g[1] - 1);
+	if (c->x == 0)
+		c->spend = g[0] * g[2] / (g[1] - 1);
 	else
-		spend[0] = g[0] * (g[2] + x * spend[1]) / (g[0] * x + g[1] - 1);
-	PG_RETURN_FLOAT8(Finite(ClvSum(expected, alive, p, x, tx, T, spend[0], periods, rate, length),
-							spec->name));
+		c->spend = g[0] * (g[2] + c->x * v[1]) / (g[0] * c->x + g[1] - 1);
+	c->alive = m->alive(c->p, c->x, c->tx, c->T);
+}
+
+/*
+ * Clv: the shared body of the clv functions: spend times the expected purchases of each
+ * of `periods` periods of length `period_length` (in the model's time unit), discounted at
+ * discount_rate per period. P(alive) is the same factor in every period's expectation, so
+ * it is computed once.
+ */
+static Datum
+Clv(FunctionCallInfo fcinfo, const PurchaseModel *m)
+{
+	ClvArgs		c;
+	double		clv = 0,
+				prev = 0;
+
+	ReadClvArgs(fcinfo, m, &c);
+	for (int i = 1; i <= c.periods; i++)
+	{
+		double		cum = m->expected(c.p, i * c.length, c.x, c.tx, c.T);
+
+		clv += c.spend * c.alive * (cum - prev) / pow(1 + c.rate, i);
+		prev = cum;
+	}
+	PG_RETURN_FLOAT8(Finite(clv, m->spec->name));
 }
 
 PG_FUNCTION_INFO_V1(bgnbd_clv);
@@ -953,7 +642,7 @@ PG_FUNCTION_INFO_V1(bgnbd_clv);
 Datum
 bgnbd_clv(PG_FUNCTION_ARGS)
 {
-	return Clv(fcinfo, &bgnbd_spec, BgnbdExpected, BgnbdPAlive);
+	return Clv(fcinfo, &bgnbd_purchase);
 }
 
 PG_FUNCTION_INFO_V1(paretonbd_clv);
@@ -961,7 +650,7 @@ PG_FUNCTION_INFO_V1(paretonbd_clv);
 Datum
 paretonbd_clv(PG_FUNCTION_ARGS)
 {
-	return Clv(fcinfo, &pareto_spec, ParetoExpected, ParetoPAlive);
+	return Clv(fcinfo, &pareto_purchase);
 }
 
 PG_FUNCTION_INFO_V1(mbgnbd_clv);
@@ -969,7 +658,7 @@ PG_FUNCTION_INFO_V1(mbgnbd_clv);
 Datum
 mbgnbd_clv(PG_FUNCTION_ARGS)
 {
-	return Clv(fcinfo, &mbgnbd_spec, MbgnbdExpected, MbgnbdPAlive);
+	return Clv(fcinfo, &mbgnbd_purchase);
 }
 
 /* CheckPeriod: an sBG period number must not be negative. */

@@ -1,23 +1,39 @@
 /*-------------------------------------------------------------------------
  *
  * model_optim.c
- *	  Maximum-likelihood fitting of the CLV models: a bounded Nelder-Mead search in the
- *	  logarithms of the (positive) parameters, restarted until it stops improving, then a
- *	  numerical Hessian for the standard errors and the convergence checks.
+ *	  Maximum-likelihood fitting of the CLV models: a trust-region quasi-Newton search in
+ *	  the logarithms of the (positive) parameters on analytic gradients, then a Hessian
+ *	  from central differences of the gradient for the standard errors and the
+ *	  convergence checks; and the retention.fit_time_limit setting that bounds a fit.
  *
  * Working in log space keeps every parameter positive without constraints; the search is
  * further boxed to [exp(-LOG_BOUND), exp(LOG_BOUND)] so that degenerate data (for example
  * no repeat purchases at all) drive a parameter to the box's edge, where it is reported as
  * non-convergence rather than as a number. The objective is the negative log-likelihood per
- * customer, which makes the tolerances independent of the number of customers.
+ * customer, so that its Hessian has the same scale on a sample of the patterns as on all
+ * of them, and tolerances do not depend on the number of customers.
+ *
+ * The method (Nocedal & Wright, "Numerical Optimization", 2nd ed., ch. 4 and 6): each
+ * iteration solves (H + lambda I) s = -g for the smallest lambda >= 0 that makes the matrix
+ * positive definite and the step no longer than the trust radius (Levenberg-Marquardt),
+ * accepts the step when the objective falls by a fair share of what the quadratic model
+ * promised, widens or narrows the radius by that ratio, and updates H by BFGS. H starts
+ * from central differences of the gradient. With more than 2 * SAMPLE_PATTERNS patterns the
+ * search first runs on a systematic sample of SAMPLE_PATTERNS of them, whose Hessian and
+ * optimum are then a start close enough that a few iterations on all the data converge.
+ * Every evaluation checks for interrupts, the evaluations are counted, and the search
+ * stops with a status when retention.fit_time_limit has passed.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include <limits.h>
 #include <math.h>
 
 #include "miscadmin.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
 
 #include "clv.h"
 
@@ -27,228 +43,87 @@
 /* A parameter this close (in log space) to the box's edge counts as stuck there. */
 #define BOUND_MARGIN 0.1
 
-/* Function evaluations allowed in one Nelder-Mead run. */
-#define MAX_EVALS 4000
+/* Above 2 * SAMPLE_PATTERNS patterns a first fit runs on a systematic sample of this many. */
+#define SAMPLE_PATTERNS 3000
 
-/* Restarts of Nelder-Mead from the best point found so far. */
-#define MAX_RESTARTS 8
+/* Gradient evaluations allowed on a sample, and on all the data. */
+#define MAX_SAMPLE_EVALS 600
+#define MAX_EVALS 300
 
-/* Above this many patterns a first fit runs on a systematic sample of this many. */
-#define SAMPLE_PATTERNS 5000
-
-/* Relative tolerances of Nelder-Mead before Newton steps (on a sample), and on its own. */
-#define NM_LOOSE 1e-7
-#define NM_SAMPLE 1e-7
-#define NM_TIGHT 1e-12
-
-/* Newton steps at most, and the Newton decrement that ends them. */
-#define MAX_NEWTON 8
-#define NEWTON_TOL 1e-8
-
-/* A fit counts as converged when the Newton decrement left is below this. */
+/*
+ * The search ends when the Newton decrement (total, over all customers: g' H^-1 g of the
+ * total log-likelihood) falls below STOP_TOL; on a sample, below SAMPLE_TOL (the sample's
+ * optimum is only a start). A fit counts as converged when the decrement left at the
+ * end, with the Hessian from differences, is below CONVERGED_TOL.
+ */
+#define STOP_TOL 1e-8
+#define SAMPLE_TOL 1e-3
 #define CONVERGED_TOL 1e-4
 
-/* Step of the central differences for the Hessian, in log space. */
+/* Step of the central differences of the gradient, in log space. */
 #define HESS_STEP 1e-4
 
-/* The objective: what Nelder-Mead minimises. */
+/* Initial and largest trust radius (Euclidean, in log space). */
+#define RADIUS_START 1.0
+#define RADIUS_MAX 4.0
+
+/* retention.fit_time_limit: longest time a fit may search, in milliseconds. */
+int			fit_time_limit_ms = 60000;
+
+/* The objective and the budget of one search. */
 typedef struct Objective
 {
 	const ModelSpec *spec;		/* the model */
 	const FitData *data;		/* the data */
-	int			evals;			/* evaluations so far */
+	int			evals;			/* gradient evaluations so far */
+	int			max_evals;		/* evaluations allowed */
+	TimestampTz deadline;		/* when the time limit passes */
+	bool		out_of_time;	/* the time limit has passed */
 } Objective;
 
 /*
- * Evaluate: the negative log-likelihood per customer at log-parameters theta, or +Inf
- * outside the box or where the likelihood is undefined. Checks for interrupts, since a
- * fit over many patterns evaluates the likelihood thousands of times.
+ * EvalGrad: the negative log-likelihood per customer at log-parameters theta and, into g
+ * (when not NULL), its gradient with respect to theta; +Inf outside the box or where the
+ * likelihood or its gradient is undefined. Checks for interrupts and the time limit.
  */
 static double
-Evaluate(Objective *obj, const double *theta)
+EvalGrad(Objective *obj, const double *theta, double *g)
 {
+	int			n = obj->spec->nparams;
 	double		p[CLV_MAX_PARAMS];
+	double		dp[CLV_MAX_PARAMS];
+	double		w = obj->data->total_weight;
 	double		ll;
 
 	CHECK_FOR_INTERRUPTS();
 	obj->evals++;
-	for (int i = 0; i < obj->spec->nparams; i++)
+	if (GetCurrentTimestamp() >= obj->deadline)
+		obj->out_of_time = true;
+	for (int i = 0; i < n; i++)
 	{
 		if (!(theta[i] >= -LOG_BOUND && theta[i] <= LOG_BOUND))
 			return HUGE_VAL;
 		p[i] = exp(theta[i]);
 	}
-	if (obj->spec->valid && !obj->spec->valid(p))
+	ll = obj->spec->loglik(p, obj->data, g ? dp : NULL);
+	if (!isfinite(ll))
 		return HUGE_VAL;
-	ll = obj->spec->loglik(p, obj->data);
-	if (isnan(ll) || isinf(ll))
-		return HUGE_VAL;
-	return -ll / obj->data->total_weight;
+	if (g)
+		for (int i = 0; i < n; i++)
+		{
+			/* d/dtheta = p d/dp */
+			g[i] = -dp[i] * p[i] / w;
+			if (!isfinite(g[i]))
+				return HUGE_VAL;
+		}
+	return -ll / w;
 }
 
-/*
- * NelderMead: minimises the objective from x (updated in place to the best point, its
- * value returned in *fbest) with an initial simplex of the given step, until the values
- * at the simplex's corners agree to the relative tolerance ftol. Returns true when
- * the simplex met the tolerances, false when it ran out of evaluations. Adds the number of
- * iterations to *iterations.
- */
-static bool
-NelderMead(Objective *obj, double *x, double step, double ftol, double *fbest, int *iterations)
+/* Budget: has the search used up its evaluations or its time? */
+static inline bool
+OutOfBudget(const Objective *obj)
 {
-	int			n = obj->spec->nparams;
-	double		simplex[CLV_MAX_PARAMS + 1][CLV_MAX_PARAMS];
-	double		f[CLV_MAX_PARAMS + 1];
-	int			start_evals = obj->evals;
-	bool		done = false;
-
-	for (int i = 0; i <= n; i++)
-	{
-		memcpy(simplex[i], x, sizeof(double) * n);
-		if (i > 0)
-			simplex[i][i - 1] += (x[i - 1] + step <= LOG_BOUND) ? step : -step;
-		f[i] = Evaluate(obj, simplex[i]);
-	}
-
-	while (obj->evals - start_evals < MAX_EVALS)
-	{
-		int			lo = 0,
-					hi = 0,
-					nh = 0;
-		double		centroid[CLV_MAX_PARAMS];
-		double		xr[CLV_MAX_PARAMS];
-		double		xe[CLV_MAX_PARAMS];
-		double		fr,
-					fe,
-					size = 0;
-
-		/* order: best (lo), worst (hi), second worst (nh) */
-		for (int i = 1; i <= n; i++)
-		{
-			if (f[i] < f[lo])
-				lo = i;
-			if (f[i] > f[hi])
-				hi = i;
-		}
-		nh = lo;
-		for (int i = 0; i <= n; i++)
-			if (i != hi && f[i] > f[nh])
-				nh = i;
-
-		for (int i = 0; i <= n; i++)
-			for (int j = 0; j < n; j++)
-				size = Max(size, fabs(simplex[i][j] - simplex[lo][j]));
-		if (isfinite(f[hi]) && f[hi] - f[lo] <= ftol * (fabs(f[lo]) + 1e-12) &&
-			size <= sqrt(ftol) / 10)
-		{
-			done = true;
-			break;
-		}
-		(*iterations)++;
-
-		for (int j = 0; j < n; j++)
-		{
-			centroid[j] = 0;
-			for (int i = 0; i <= n; i++)
-				if (i != hi)
-					centroid[j] += simplex[i][j];
-			centroid[j] /= n;
-			xr[j] = centroid[j] + (centroid[j] - simplex[hi][j]);
-		}
-		fr = Evaluate(obj, xr);
-		if (fr < f[lo])
-		{
-			for (int j = 0; j < n; j++)
-				xe[j] = centroid[j] + 2 * (centroid[j] - simplex[hi][j]);
-			fe = Evaluate(obj, xe);
-			if (fe < fr)
-			{
-				memcpy(simplex[hi], xe, sizeof(double) * n);
-				f[hi] = fe;
-			}
-			else
-			{
-				memcpy(simplex[hi], xr, sizeof(double) * n);
-				f[hi] = fr;
-			}
-		}
-		else if (fr < f[nh])
-		{
-			memcpy(simplex[hi], xr, sizeof(double) * n);
-			f[hi] = fr;
-		}
-		else
-		{
-			double		xc[CLV_MAX_PARAMS];
-			double		fc;
-			bool		outside = fr < f[hi];
-
-			for (int j = 0; j < n; j++)
-				xc[j] = outside ? centroid[j] + 0.5 * (xr[j] - centroid[j])
-					: centroid[j] + 0.5 * (simplex[hi][j] - centroid[j]);
-			fc = Evaluate(obj, xc);
-			if (fc < (outside ? fr : f[hi]))
-			{
-				memcpy(simplex[hi], xc, sizeof(double) * n);
-				f[hi] = fc;
-			}
-			else
-			{
-				/* shrink towards the best point */
-				for (int i = 0; i <= n; i++)
-				{
-					if (i == lo)
-						continue;
-					for (int j = 0; j < n; j++)
-						simplex[i][j] = simplex[lo][j] + 0.5 * (simplex[i][j] - simplex[lo][j]);
-					f[i] = Evaluate(obj, simplex[i]);
-				}
-			}
-		}
-	}
-
-	{
-		int			lo = 0;
-
-		for (int i = 1; i <= n; i++)
-			if (f[i] < f[lo])
-				lo = i;
-		memcpy(x, simplex[lo], sizeof(double) * n);
-		*fbest = f[lo];
-	}
-	return done;
-}
-
-/* AtBound: is any of the n log-parameters at the edge of the search box? */
-static bool
-AtBound(const double *theta, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (fabs(theta[i]) > LOG_BOUND - BOUND_MARGIN)
-			return true;
-	return false;
-}
-
-/*
- * Minimise: Nelder-Mead from x, restarted from the best point with a fresh simplex until a
- * restart no longer improves the objective. Returns true when the last run converged.
- */
-static bool
-Minimise(Objective *obj, double *x, double step, double ftol, double *fbest, int *iterations)
-{
-	bool		ok = NelderMead(obj, x, step, ftol, fbest, iterations);
-
-	for (int r = 0; r < MAX_RESTARTS; r++)
-	{
-		double		before = *fbest;
-
-		if (AtBound(x, obj->spec->nparams))
-			break;
-		ok = NelderMead(obj, x, 0.1, ftol, fbest, iterations);
-		if (before - *fbest <= 10 * ftol * (fabs(before) + 1e-12))
-			break;
-	}
-	return ok;
+	return obj->out_of_time || obj->evals >= obj->max_evals;
 }
 
 /*
@@ -280,9 +155,7 @@ Cholesky(double *a, int n)
 	return true;
 }
 
-/*
- * CholeskySolve: solves L L' x = b for x (in place in b), L from Cholesky.
- */
+/* CholeskySolve: solves L L' x = b for x (in place in b), L from Cholesky. */
 static void
 CholeskySolve(const double *l, int n, double *b)
 {
@@ -301,212 +174,477 @@ CholeskySolve(const double *l, int n, double *b)
 }
 
 /*
- * Derivatives: the negative log-likelihood (total, not per customer) at theta in *f0, its
- * gradient and Hessian in log space by central differences. Returns false when any of
- * the evaluations is not finite.
+ * FdHessian: the Hessian of the objective at theta by central differences of its
+ * gradient, symmetrised, into h. Returns false when an evaluation is not finite.
  */
 static bool
-Derivatives(Objective *obj, const double *theta, double *f0, double *grad, double *hess)
+FdHessian(Objective *obj, const double *theta, double *h)
 {
 	int			n = obj->spec->nparams;
-	double		w = obj->data->total_weight;
 
-	*f0 = Evaluate(obj, theta) * w;
 	for (int i = 0; i < n; i++)
 	{
 		double		t[CLV_MAX_PARAMS];
-		double		fp,
-					fm;
+		double		gp[CLV_MAX_PARAMS],
+					gm[CLV_MAX_PARAMS];
 
-		memcpy(t, theta, sizeof(t));
+		memcpy(t, theta, sizeof(double) * n);
 		t[i] = theta[i] + HESS_STEP;
-		fp = Evaluate(obj, t) * w;
+		if (!isfinite(EvalGrad(obj, t, gp)))
+			return false;
 		t[i] = theta[i] - HESS_STEP;
-		fm = Evaluate(obj, t) * w;
-		grad[i] = (fp - fm) / (2 * HESS_STEP);
-		hess[i * n + i] = (fp - 2 * *f0 + fm) / (HESS_STEP * HESS_STEP);
-		for (int j = 0; j < i; j++)
-		{
-			double		fpp,
-						fpm,
-						fmp,
-						fmm;
-
-			memcpy(t, theta, sizeof(t));
-			t[i] += HESS_STEP;
-			t[j] += HESS_STEP;
-			fpp = Evaluate(obj, t) * w;
-			t[j] -= 2 * HESS_STEP;
-			fpm = Evaluate(obj, t) * w;
-			t[i] -= 2 * HESS_STEP;
-			fmm = Evaluate(obj, t) * w;
-			t[j] += 2 * HESS_STEP;
-			fmp = Evaluate(obj, t) * w;
-			hess[i * n + j] = hess[j * n + i] =
-				(fpp - fpm - fmp + fmm) / (4 * HESS_STEP * HESS_STEP);
-		}
+		if (!isfinite(EvalGrad(obj, t, gm)))
+			return false;
+		for (int j = 0; j < n; j++)
+			h[j * n + i] = (gp[j] - gm[j]) / (2 * HESS_STEP);
 	}
 	for (int i = 0; i < n; i++)
-		if (!isfinite(grad[i]) || !isfinite(hess[i * n + i]))
-			return false;
-	return isfinite(*f0);
+		for (int j = 0; j < i; j++)
+			h[i * n + j] = h[j * n + i] = (h[i * n + j] + h[j * n + i]) / 2;
+	return true;
 }
 
 /*
- * Newton: polishes theta with Newton steps on the numerical Hessian (with step halving)
- * until the Newton decrement g' H^-1 g is below NEWTON_TOL. Leaves the Cholesky factor of
- * the last Hessian in chol and the last decrement in *decrement. Returns false when the
- * Hessian is not positive definite or the steps stop improving the objective while the
- * decrement is still above CONVERGED_TOL (below it, what is left is rounding noise).
+ * Decrement: the Newton decrement g' H^-1 g over the free coordinates (H positive definite
+ * there), or +Inf when H is not positive definite on them.
  */
-static bool
-Newton(Objective *obj, double *theta, double *chol, double *decrement, int *iterations)
+static double
+Decrement(const double *h, const double *g, const bool *fixed, int n)
 {
-	int			n = obj->spec->nparams;
+	double		a[CLV_MAX_PARAMS * CLV_MAX_PARAMS];
+	double		b[CLV_MAX_PARAMS];
+	int			idx[CLV_MAX_PARAMS];
+	int			nf = 0;
+	double		d = 0;
 
-	*decrement = HUGE_VAL;
-	for (int it = 0; it < MAX_NEWTON; it++)
+	for (int i = 0; i < n; i++)
+		if (!fixed[i])
+			idx[nf++] = i;
+	if (nf == 0)
+		return 0;
+	for (int i = 0; i < nf; i++)
 	{
-		double		f0,
-					grad[CLV_MAX_PARAMS],
-					step[CLV_MAX_PARAMS];
-		bool		moved = false;
+		b[i] = g[idx[i]];
+		for (int j = 0; j < nf; j++)
+			a[i * nf + j] = h[idx[i] * n + idx[j]];
+	}
+	if (!Cholesky(a, nf))
+		return HUGE_VAL;
+	CholeskySolve(a, nf, b);
+	for (int i = 0; i < nf; i++)
+		d += b[i] * g[idx[i]];
+	return d;
+}
 
-		if (!Derivatives(obj, theta, &f0, grad, chol) || !Cholesky(chol, n))
-			return false;
-		memcpy(step, grad, sizeof(step));
-		CholeskySolve(chol, n, step);
-		*decrement = 0;
-		for (int i = 0; i < n; i++)
-			*decrement += step[i] * grad[i];
-		if (*decrement < NEWTON_TOL)
-			return true;
-		(*iterations)++;
-		for (double t = 1; t > 1e-4 && !moved; t /= 2)
+/*
+ * TrustStep: the Levenberg-Marquardt step over the free coordinates: s = -(H + lambda I)^-1
+ * g with the smallest lambda (0, then growing geometrically) for which the matrix is
+ * positive definite and |s| <= radius; fixed coordinates get 0. Falls back to a steepest
+ * descent step of the radius's length when no lambda works. Returns the quadratic model's
+ * predicted decrease -(g's + s'Hs/2) of the step into *pred.
+ */
+static void
+TrustStep(const double *h, const double *g, const bool *fixed, int n, double radius,
+		  double *s, double *pred)
+{
+	double		a[CLV_MAX_PARAMS * CLV_MAX_PARAMS];
+	double		b[CLV_MAX_PARAMS];
+	int			idx[CLV_MAX_PARAMS];
+	int			nf = 0;
+	double		scale = 0,
+				lambda = 0,
+				gnorm = 0,
+				shs = 0,
+				gs = 0;
+	bool		found = false;
+
+	memset(s, 0, sizeof(double) * n);
+	for (int i = 0; i < n; i++)
+		if (!fixed[i])
 		{
-			double		x[CLV_MAX_PARAMS];
+			idx[nf++] = i;
+			scale = Max(scale, fabs(h[i * n + i]));
+			gnorm += g[i] * g[i];
+		}
+	gnorm = sqrt(gnorm);
+	if (scale == 0 || !isfinite(scale))
+		scale = 1;
+	for (int attempt = 0; attempt < 80 && nf > 0; attempt++)
+	{
+		double		len = 0;
 
-			for (int i = 0; i < n; i++)
-				x[i] = theta[i] - t * step[i];
-			if (Evaluate(obj, x) * obj->data->total_weight < f0)
+		for (int i = 0; i < nf; i++)
+		{
+			b[i] = -g[idx[i]];
+			for (int j = 0; j < nf; j++)
+				a[i * nf + j] = h[idx[i] * n + idx[j]] + (i == j ? lambda : 0);
+		}
+		if (Cholesky(a, nf))
+		{
+			CholeskySolve(a, nf, b);
+			for (int i = 0; i < nf; i++)
+				len += b[i] * b[i];
+			if (sqrt(len) <= radius * (1 + 1e-9))
 			{
-				memcpy(theta, x, sizeof(x));
-				moved = true;
+				for (int i = 0; i < nf; i++)
+					s[idx[i]] = b[i];
+				found = true;
+				break;
 			}
 		}
-		/* no step improves: at the optimum to within rounding, or stuck */
-		if (!moved)
-			return *decrement < CONVERGED_TOL;
+		lambda = lambda == 0 ? 1e-6 * scale : lambda * 4;
 	}
+	if (!found && gnorm > 0)
+		for (int i = 0; i < nf; i++)
+			s[idx[i]] = -g[idx[i]] * radius / gnorm;
+	for (int i = 0; i < n; i++)
+	{
+		gs += g[i] * s[i];
+		for (int j = 0; j < n; j++)
+			shs += s[i] * h[i * n + j] * s[j];
+	}
+	*pred = -(gs + shs / 2);
+}
+
+/*
+ * BfgsUpdate: H += y y' / (y's) - (Hs)(Hs)' / (s'Hs), skipped when y's is not clearly
+ * positive (the update would lose positive definiteness).
+ */
+static void
+BfgsUpdate(double *h, const double *s, const double *y, int n)
+{
+	double		hs[CLV_MAX_PARAMS] = {0};
+	double		ys = 0,
+				shs = 0,
+				ss = 0,
+				yy = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		for (int j = 0; j < n; j++)
+			hs[i] += h[i * n + j] * s[j];
+		ys += y[i] * s[i];
+		ss += s[i] * s[i];
+		yy += y[i] * y[i];
+	}
+	for (int i = 0; i < n; i++)
+		shs += s[i] * hs[i];
+	if (!(ys > 1e-10 * sqrt(ss * yy)) || !(shs > 0))
+		return;
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < n; j++)
+			h[i * n + j] += y[i] * y[j] / ys - hs[i] * hs[j] / shs;
+}
+
+/*
+ * FixedAtBound: marks the coordinates that sit at the box's edge with the gradient
+ * pushing them further out; the search leaves them where they are.
+ */
+static void
+FixedAtBound(const double *theta, const double *g, int n, bool *fixed)
+{
+	for (int i = 0; i < n; i++)
+		fixed[i] = (theta[i] >= LOG_BOUND - 1e-12 && g[i] < 0) ||
+			(theta[i] <= -LOG_BOUND + 1e-12 && g[i] > 0);
+}
+
+/*
+ * Minimise: the trust-region search from theta (updated in place), with h the Hessian
+ * to start from when *have_h, else from differences; stops when the total Newton
+ * decrement is below tol, when no step improves the objective any more, or when the
+ * budget is used up. Leaves the objective in *f and its gradient in g, and h the last
+ * quasi-Newton Hessian; adds the accepted steps to *iterations. Returns false when the
+ * objective is not finite at the start.
+ */
+static bool
+Minimise(Objective *obj, double *theta, double *h, bool *have_h, double tol, double *f,
+		 double *g, int *iterations)
+{
+	int			n = obj->spec->nparams;
+	double		w = obj->data->total_weight;
+	double		radius = RADIUS_START;
+	bool		fixed[CLV_MAX_PARAMS] = {0};
+
+	*f = EvalGrad(obj, theta, g);
+	if (!isfinite(*f))
+		return false;
+	if (!*have_h)
+	{
+		*have_h = FdHessian(obj, theta, h);
+		if (!*have_h)
+		{
+			/* no curvature to start from: a scaled identity */
+			memset(h, 0, sizeof(double) * n * n);
+			for (int i = 0; i < n; i++)
+				h[i * n + i] = 1;
+			*have_h = true;
+		}
+	}
+	while (!OutOfBudget(obj))
+	{
+		double		s[CLV_MAX_PARAMS],
+					tn[CLV_MAX_PARAMS],
+					gn[CLV_MAX_PARAMS],
+					y[CLV_MAX_PARAMS];
+		double		pred,
+					fn,
+					dec,
+					len = 0;
+
+		FixedAtBound(theta, g, n, fixed);
+		dec = Decrement(h, g, fixed, n);
+		if (!isfinite(dec))
+		{
+			/*
+			 * Not positive definite: BFGS updates cannot mend negative curvature, so take
+			 * the Hessian from differences here (a Newton step under the trust region)
+			 */
+			if (!FdHessian(obj, theta, h))
+				break;
+			dec = Decrement(h, g, fixed, n);
+		}
+		if (dec * w < tol)
+			break;
+		TrustStep(h, g, fixed, n, radius, s, &pred);
+		for (int i = 0; i < n; i++)
+		{
+			/* project onto the box */
+			tn[i] = Max(-LOG_BOUND, Min(LOG_BOUND, theta[i] + s[i]));
+			s[i] = tn[i] - theta[i];
+			len += s[i] * s[i];
+		}
+		len = sqrt(len);
+		if (len == 0 || !(pred > 0))
+			break;
+		fn = EvalGrad(obj, tn, gn);
+		if (isfinite(fn) && fn < *f && (*f - fn) >= 1e-4 * pred)
+		{
+			double		ratio = (*f - fn) / pred;
+
+			for (int i = 0; i < n; i++)
+				y[i] = gn[i] - g[i];
+			BfgsUpdate(h, s, y, n);
+			memcpy(theta, tn, sizeof(double) * n);
+			memcpy(g, gn, sizeof(double) * n);
+			*f = fn;
+			(*iterations)++;
+			if (ratio > 0.75 && len > 0.8 * radius)
+				radius = Min(2 * radius, RADIUS_MAX);
+			else if (ratio < 0.25)
+				radius = len / 4;
+		}
+		else
+		{
+			radius = len / 4;
+			/* steps this small change nothing a double can show: as far as it goes */
+			if (radius < 1e-13)
+				break;
+		}
+	}
+	return true;
+}
+
+/* AtBound: is any of the n log-parameters at the edge of the search box? */
+static bool
+AtBound(const double *theta, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (fabs(theta[i]) > LOG_BOUND - BOUND_MARGIN)
+			return true;
 	return false;
 }
 
 /*
- * FitModel: fits spec to data by maximum likelihood and fills result. Never raises an
- * error for data the model cannot fit: those come back with converged = false, a status
- * saying why, and NaN (shown as NULL) where no number is meaningful.
- *
- * Nelder-Mead finds the neighbourhood of the maximum (on a systematic sample of the
- * patterns when there are many), Newton steps on the numerical Hessian then converge on
- * all the data in a few evaluations; should they fail, Nelder-Mead runs on all the data.
+ * SampleData: a systematic sample of about SAMPLE_PATTERNS of the data's patterns (every
+ * k-th, with its weight), described for the likelihoods, in the current memory context.
  */
-void
-FitModel(const ModelSpec *spec, const FitData *data, FitResult *result)
+static void
+SampleData(const ModelSpec *spec, const FitData *data, FitData *sample)
 {
-	int			n = spec->nparams;
-	Objective	obj = {spec, data, 0};
-	double		theta[CLV_MAX_PARAMS];
-	double		fbest;
-	double		chol[CLV_MAX_PARAMS * CLV_MAX_PARAMS] = {0};
-	double		decrement = HUGE_VAL;
-	bool		ok;
+	int			stride = data->npatterns / SAMPLE_PATTERNS;
+	int			width = data->ncols + 1;
+	double	   *rows = palloc(sizeof(double) * width * (data->npatterns / stride + 1));
+	int			n = 0;
 
-	result->iterations = 0;
-	result->converged = false;
-	result->log_likelihood = NAN;
-	for (int i = 0; i < CLV_MAX_PARAMS; i++)
-		result->params[i] = result->se[i] = NAN;
-
-	if (data->npatterns < 2 || data->total_weight <= n)
+	for (int i = 0; i < data->npatterns; i += stride)
 	{
-		result->status = "too few customers";
-		return;
+		memcpy(&rows[(size_t) n * width], &data->rows[(size_t) i * width], sizeof(double) * width);
+		rows[(size_t) n * width + data->ncols] = data->w[i];
+		n++;
 	}
+	FitDataFromRows(rows, n, spec->layout, sample);
+}
 
-	for (int i = 0; i < n; i++)
-		theta[i] = 0;
+/*
+ * Finish: the outcome of a search that ended at theta: parameters, log-likelihood,
+ * standard errors from the Hessian of differences (by the delta method, se(p) =
+ * p se(log p)), and the status. With want_se false (bootstrap replicates) the Hessian is
+ * not computed and convergence is judged on the quasi-Newton Hessian h.
+ */
+static void
+Finish(Objective *obj, const double *theta, double *h, bool want_se, FitResult *result)
+{
+	int			n = obj->spec->nparams;
+	double		w = obj->data->total_weight;
+	double		g[CLV_MAX_PARAMS];
+	double		f = EvalGrad(obj, theta, g);
+	bool		fixed[CLV_MAX_PARAMS] = {0};
+	double		decrement;
 
-	if (data->npatterns > 2 * SAMPLE_PATTERNS)
-	{
-		/* many patterns: find the neighbourhood on a systematic sample first */
-		int			stride = data->npatterns / SAMPLE_PATTERNS;
-		int			width = data->ncols + 1;
-		double	   *rows = palloc(sizeof(double) * width * (data->npatterns / stride + 1));
-		FitData		sample = *data;
-		Objective	sobj = {spec, &sample, 0};
-
-		sample.rows = rows;
-		/* the lookup tables describe all the rows, not the sample */
-		for (int c = 0; c < CLV_MAX_COLS; c++)
-			sample.index[c] = NULL;
-		sample.logcol1 = NULL;
-		sample.npatterns = 0;
-		sample.total_weight = 0;
-		for (int i = 0; i < data->npatterns; i += stride)
-		{
-			memcpy(&rows[sample.npatterns * width], &data->rows[i * width], sizeof(double) * width);
-			sample.total_weight += data->rows[i * width + data->ncols];
-			sample.npatterns++;
-		}
-		ok = Minimise(&sobj, theta, 1.0, NM_SAMPLE, &fbest, &result->iterations);
-		pfree(rows);
-	}
-	else
-		ok = Minimise(&obj, theta, 1.0, NM_LOOSE, &fbest, &result->iterations);
-
-	if (!AtBound(theta, n) && !Newton(&obj, theta, chol, &decrement, &result->iterations))
-	{
-		/* Newton failed from there: search all the data, then try once more */
-		ok = Minimise(&obj, theta, 0.05, NM_TIGHT, &fbest, &result->iterations);
-		if (!AtBound(theta, n))
-			Newton(&obj, theta, chol, &decrement, &result->iterations);
-	}
-
-	fbest = Evaluate(&obj, theta);
-	if (!isfinite(fbest))
+	if (!isfinite(f))
 	{
 		result->status = "no parameters give a finite likelihood";
 		return;
 	}
 	for (int i = 0; i < n; i++)
 		result->params[i] = exp(theta[i]);
-	result->log_likelihood = -fbest * data->total_weight;
-
+	result->log_likelihood = -f * w;
 	if (AtBound(theta, n))
 	{
 		result->status = "a parameter ran to the edge of its range (the data do not identify the model)";
 		return;
 	}
-	if (decrement == HUGE_VAL)
+	if (obj->out_of_time)
 	{
-		result->status = ok ? "the Hessian is not positive definite (the data do not identify the model)"
-			: "iteration limit reached";
+		/* no more time for a Hessian either */
+		result->status = "time limit reached (retention.fit_time_limit)";
 		return;
 	}
-	/* standard errors by the delta method: se(p) = p * se(log p) */
-	for (int i = 0; i < n; i++)
+	if (want_se && !FdHessian(obj, theta, h))
 	{
-		double		e[CLV_MAX_PARAMS] = {0};
+		result->status = "the Hessian is not positive definite (the data do not identify the model)";
+		return;
+	}
+	decrement = Decrement(h, g, fixed, n) * w;
+	if (!isfinite(decrement))
+	{
+		result->status = "the Hessian is not positive definite (the data do not identify the model)";
+		return;
+	}
+	memcpy(result->hessian, h, sizeof(double) * n * n);
+	result->hessian_ok = true;
+	if (want_se)
+	{
+		double		l[CLV_MAX_PARAMS * CLV_MAX_PARAMS];
 
-		e[i] = 1;
-		CholeskySolve(chol, n, e);
-		result->se[i] = result->params[i] * sqrt(e[i]);
+		memcpy(l, h, sizeof(double) * n * n);
+		(void) Cholesky(l, n);	/* positive definite: Decrement succeeded */
+		for (int i = 0; i < n; i++)
+		{
+			double		e[CLV_MAX_PARAMS] = {0};
+
+			e[i] = 1;
+			CholeskySolve(l, n, e);
+			/* the total log-likelihood's Hessian is w h: Cov(theta) = (w h)^-1 */
+			result->se[i] = result->params[i] * sqrt(e[i] / w);
+		}
 	}
 	if (!(decrement < CONVERGED_TOL))
 	{
-		result->status = "the gradient is not zero at the end of the search";
+		result->status = obj->evals >= obj->max_evals ? "iteration limit reached" :
+			"the gradient is not zero at the end of the search";
 		return;
 	}
 	result->converged = true;
 	result->status = "converged";
+}
+
+/* ResetResult: a result with nothing known yet. */
+static void
+ResetResult(FitResult *result)
+{
+	result->iterations = 0;
+	result->converged = false;
+	result->hessian_ok = false;
+	result->log_likelihood = NAN;
+	result->status = "not fitted";
+	for (int i = 0; i < CLV_MAX_PARAMS; i++)
+		result->params[i] = result->se[i] = NAN;
+}
+
+/* The deadline of a search starting now. */
+static TimestampTz
+Deadline(void)
+{
+	return TimestampTzPlusMilliseconds(GetCurrentTimestamp(), fit_time_limit_ms);
+}
+
+/*
+ * FitModelFrom: fits spec to data by maximum likelihood from the log-parameters start
+ * (all zero when NULL: every parameter 1) and, when not NULL, the Hessian to start from,
+ * and fills result. Never raises an error for data the model cannot fit: those come back
+ * with converged = false, a status saying why, and NaN (shown as NULL) where no number is
+ * meaningful. Without want_se no standard errors are computed (bootstrap replicates).
+ */
+void
+FitModelFrom(const ModelSpec *spec, const FitData *data, const double *start,
+			 const double *hessian, bool want_se, FitResult *result)
+{
+	int			n = spec->nparams;
+	TimestampTz deadline = Deadline();
+	Objective	obj = {spec, data, 0, MAX_EVALS, deadline, false};
+	double		theta[CLV_MAX_PARAMS] = {0};
+	double		h[CLV_MAX_PARAMS * CLV_MAX_PARAMS];
+	double		g[CLV_MAX_PARAMS];
+	double		f;
+	bool		have_h = false;
+
+	ResetResult(result);
+	if (data->npatterns < 2 || data->total_weight <= n)
+	{
+		result->status = "too few customers";
+		return;
+	}
+	if (start)
+		memcpy(theta, start, sizeof(double) * n);
+	if (hessian)
+	{
+		memcpy(h, hessian, sizeof(double) * n * n);
+		have_h = true;
+	}
+	else if (data->npatterns > 2 * SAMPLE_PATTERNS)
+	{
+		/* many patterns: find the neighbourhood and the curvature on a sample first */
+		FitData		sample;
+		Objective	sobj = {spec, &sample, 0, MAX_SAMPLE_EVALS, deadline, false};
+
+		SampleData(spec, data, &sample);
+		(void) Minimise(&sobj, theta, h, &have_h, SAMPLE_TOL, &f, g, &result->iterations);
+		obj.out_of_time = sobj.out_of_time;
+		/* a sample that ran to the box's edge says little about the curvature */
+		if (AtBound(theta, n))
+			have_h = false;
+	}
+	if (!Minimise(&obj, theta, h, &have_h, STOP_TOL, &f, g, &result->iterations))
+	{
+		result->status = "no parameters give a finite likelihood";
+		return;
+	}
+	if (want_se && !AtBound(theta, n) && !OutOfBudget(&obj) && FdHessian(&obj, theta, h))
+	{
+		/* the quasi-Newton Hessian can be off: polish with the one from differences */
+		bool		fixed[CLV_MAX_PARAMS] = {0};
+
+		if (Decrement(h, g, fixed, n) * data->total_weight >= STOP_TOL)
+			(void) Minimise(&obj, theta, h, &have_h, STOP_TOL, &f, g, &result->iterations);
+	}
+	Finish(&obj, theta, h, want_se, result);
+}
+
+/* FitModel: fits spec to data from every parameter = 1, with standard errors. */
+void
+FitModel(const ModelSpec *spec, const FitData *data, FitResult *result)
+{
+	FitModelFrom(spec, data, NULL, NULL, true, result);
+}
+
+/* ClvInit: defines the settings of the model fits (called from _PG_init). */
+void
+ClvInit(void)
+{
+	DefineCustomIntVariable("retention.fit_time_limit",
+							"Longest time a model fit may search for the maximum likelihood.",
+							"A fit that reaches it stops with converged = false and a status saying so.",
+							&fit_time_limit_ms, 60000, 1, INT_MAX, PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
 }

@@ -30,6 +30,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 
+#include "aggstate.h"
 #include "clv.h"
 
 /* Room for this many rows in a new state. */
@@ -67,7 +68,7 @@ NewFitState(FitLayout layout, int capacity)
 	return st;
 }
 
-/* CompareRows: qsort_arg comparator ordering rows by their values (not the weight). */
+/* CompareRows: SortRecords comparator ordering rows by their values (not the weight). */
 static int
 CompareRows(const void *a, const void *b, void *arg)
 {
@@ -83,6 +84,79 @@ CompareRows(const void *a, const void *b, void *arg)
 			return 1;
 	}
 	return 0;
+}
+
+/* Elements between two interrupt checks in the loops over a state's patterns. */
+#define CHECK_EVERY 65536
+
+/* Records SortRecords sorts with qsort_arg before merging (each a few ms at most). */
+#define SORT_RUN 8192
+
+/* CopyWords: copies a record of `words` 8-byte words. */
+static inline void
+CopyWords(uint64 *dst, const uint64 *src, size_t words)
+{
+	for (size_t w = 0; w < words; w++)
+		dst[w] = src[w];
+}
+
+/*
+ * SortRecords: sorts n records of `size` bytes (a multiple of 8, 8-byte aligned) at base
+ * by cmp: runs of SORT_RUN records by qsort_arg, then bottom-up merges of the runs,
+ * checking for interrupts while it goes, so that sorting the millions of patterns a large
+ * state can hold never delays a cancel (one qsort of them could not be interrupted).
+ */
+static void
+SortRecords(void *base, size_t n, size_t size,
+			int (*cmp) (const void *a, const void *b, void *arg), void *arg)
+{
+	size_t		words = size / sizeof(uint64);
+	uint64	   *src = base;
+	uint64	   *dst;
+	uint64	   *buf;
+
+	for (size_t lo = 0; lo < n; lo += SORT_RUN)
+	{
+		CHECK_FOR_INTERRUPTS();
+		qsort_arg(src + lo * words, Min(SORT_RUN, n - lo), size, cmp, arg);
+	}
+	if (n <= SORT_RUN)
+		return;
+	buf = dst = palloc(n * size);
+	for (size_t width = SORT_RUN; width < n; width *= 2)
+	{
+		for (size_t lo = 0; lo < n; lo += 2 * width)
+		{
+			size_t		mid = Min(lo + width, n),
+						hi = Min(lo + 2 * width, n),
+						i = lo,
+						j = mid,
+						k = lo;
+
+			while (i < mid && j < hi)
+			{
+				if ((k & (CHECK_EVERY - 1)) == 0)
+					CHECK_FOR_INTERRUPTS();
+				if (cmp(src + j * words, src + i * words, arg) < 0)
+					CopyWords(dst + (k++) * words, src + (j++) * words, words);
+				else
+					CopyWords(dst + (k++) * words, src + (i++) * words, words);
+			}
+			memcpy(dst + k * words, src + i * words, (mid - i) * size);
+			k += mid - i;
+			memcpy(dst + k * words, src + j * words, (hi - j) * size);
+		}
+		/* the merged runs are in dst: merge them back the other way next */
+		{
+			uint64	   *t = src;
+
+			src = dst;
+			dst = t;
+		}
+	}
+	if (src != base)
+		memcpy(base, src, n * size);
+	pfree(buf);
 }
 
 /* RowHash: a hash of a pattern's values (their bit patterns, mixed). */
@@ -138,7 +212,11 @@ RebuildSlots(FitState *st)
 {
 	memset(FIT_SLOTS(st), 0, sizeof(int32) * 2 * (Size) st->capacity);
 	for (int i = 0; i < st->npatterns; i++)
+	{
+		if ((i & (CHECK_EVERY - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
 		*FindSlot(st, FIT_ROW(st, i)) = i + 1;
+	}
 }
 
 /*
@@ -241,7 +319,7 @@ CompactFitState(FitState *st)
 
 	if (st->sorted)
 		return;
-	qsort_arg(st->rows, st->npatterns, sizeof(double) * (ncols + 1), CompareRows, &ncols);
+	SortRecords(st->rows, st->npatterns, sizeof(double) * (ncols + 1), CompareRows, &ncols);
 	RebuildSlots(st);
 	st->sorted = 1;
 }
@@ -382,12 +460,9 @@ FitStateAppend(FunctionCallInfo fcinfo, FitLayout layout, const double *values, 
 		}
 	}
 
-	if (PG_ARGISNULL(0))
+	st = (FitState *) ModifiableState(fcinfo, 0);
+	if (st == NULL)
 		st = NewFitState(layout, FIT_STATE_INITIAL_ROWS);
-	else if (AggCheckCallContext(fcinfo, NULL))
-		st = (FitState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
-	else
-		st = (FitState *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(0));
 	/* reachable by calling a transition function directly with a state of another layout */
 	if (st->layout != layout)
 		ereport(ERROR,
@@ -510,20 +585,12 @@ fit_state_combine(PG_FUNCTION_ARGS)
 {
 	FitState   *a;
 	FitState   *b;
+	Datum		result;
 
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
+	if (CombineNulls(fcinfo, &result))
+		return result;
 	b = (FitState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
-	if (PG_ARGISNULL(0))
-		PG_RETURN_POINTER(PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(1)));
-	if (AggCheckCallContext(fcinfo, NULL))
-		a = (FitState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
-	else
-		a = (FitState *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(0));
+	a = (FitState *) ModifiableState(fcinfo, 0);
 	if (a->layout != b->layout)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -553,14 +620,50 @@ FitStateCopyCompact(Datum d, FitLayout layout)
 	return st;
 }
 
-/* CompareDoubles: qsort comparator for doubles. */
+/*
+ * FitStateFromRows: st (a compacted copy the caller owns) keeping only its first
+ * npatterns rows, which the caller rewrote in their order, so that they are still sorted
+ * and distinct, with new weights: the weights are checked and the hash index rebuilt.
+ */
+FitState *
+FitStateFromRows(FitState *st, int npatterns)
+{
+	st->npatterns = npatterns;
+	for (int i = 0; i < npatterns; i++)
+		if (FIT_ROW(st, i)[st->ncols] > (double) FIT_MAX_WEIGHT)
+			WeightOutOfRange("A resampled pattern is drawn more than 9007199254740991 times.");
+	RebuildSlots(st);
+	(void) FitStateCustomers(st);
+	return st;
+}
+
+/* CompareDoubles: SortRecords comparator for doubles. */
 static int
-CompareDoubles(const void *a, const void *b)
+CompareDoubles(const void *a, const void *b, void *arg)
 {
 	double		x = *(const double *) a;
 	double		y = *(const double *) b;
 
 	return (x > y) - (x < y);
+}
+
+/* Position of v in the sorted distinct values[0..n) (v is one of them). */
+static int32
+FindValue(const double *values, int n, double v)
+{
+	int			lo = 0,
+				hi = n - 1;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (values[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 /*
@@ -578,70 +681,214 @@ IndexColumn(FitData *data, int c)
 
 	for (int i = 0; i < n; i++)
 		values[i] = data->rows[(size_t) i * width + c];
-	qsort(values, n, sizeof(double), CompareDoubles);
+	SortRecords(values, n, sizeof(double), CompareDoubles, NULL);
 	for (int i = 0; i < n; i++)
 		if (nd == 0 || values[nd - 1] != values[i])
 			values[nd++] = values[i];
 	for (int i = 0; i < n; i++)
 	{
-		double		v = data->rows[(size_t) i * width + c];
-		int			lo = 0,
-					hi = nd - 1;
-
-		while (lo < hi)
-		{
-			int			mid = (lo + hi) / 2;
-
-			if (values[mid] < v)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		index[i] = lo;
+		if ((i & (CHECK_EVERY - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
+		index[i] = FindValue(values, nd, data->rows[(size_t) i * width + c]);
 	}
 	data->distinct[c] = values;
 	data->index[c] = index;
 	data->ndistinct[c] = nd;
 }
 
+/* ComparePairs: SortRecords comparator of (x, t) pairs, x first. */
+static int
+ComparePairs(const void *a, const void *b, void *arg)
+{
+	const double *p = (const double *) a;
+	const double *q = (const double *) b;
+
+	if (p[0] != q[0])
+		return (p[0] > q[0]) - (p[0] < q[0]);
+	return (p[1] > q[1]) - (p[1] < q[1]);
+}
+
+/* Position of the pair (x, t) among the sorted distinct pairs[0..n) (it is one of them). */
+static int32
+FindPair(const double *pairs, int n, double x, double t)
+{
+	double		key[2] = {x, t};
+	int			lo = 0,
+				hi = n - 1;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (ComparePairs(&pairs[2 * mid], key, NULL) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
- * FitDataFromState: describes a compacted state's patterns for the optimiser, with the
- * lookup tables its layout's likelihoods use.
+ * IndexPairs: the distinct (frequency, time) pairs among the RFT rows' (x, recency) and
+ * (x, T), and each row's two positions among them (see FitData).
+ */
+static void
+IndexPairs(FitData *data)
+{
+	int			n = data->npatterns;
+	double	   *pairs = palloc(sizeof(double) * 4 * (Size) n);
+	double	   *px,
+			   *pt;
+	int32	   *of_recency = palloc(sizeof(int32) * n);
+	int32	   *of_age = palloc(sizeof(int32) * n);
+	int			np = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		const double *row = &data->rows[(size_t) i * 4];
+
+		pairs[4 * i] = row[0];
+		pairs[4 * i + 1] = row[1];
+		pairs[4 * i + 2] = row[0];
+		pairs[4 * i + 3] = row[2];
+	}
+	SortRecords(pairs, 2 * (Size) n, sizeof(double) * 2, ComparePairs, NULL);
+	for (int i = 0; i < 2 * n; i++)
+		if (np == 0 || ComparePairs(&pairs[2 * (np - 1)], &pairs[2 * i], NULL) != 0)
+		{
+			pairs[2 * np] = pairs[2 * i];
+			pairs[2 * np + 1] = pairs[2 * i + 1];
+			np++;
+		}
+	for (int i = 0; i < n; i++)
+	{
+		const double *row = &data->rows[(size_t) i * 4];
+
+		if ((i & (CHECK_EVERY - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
+		of_recency[i] = FindPair(pairs, np, row[0], row[1]);
+		of_age[i] = FindPair(pairs, np, row[0], row[2]);
+	}
+	px = palloc(sizeof(double) * np);
+	pt = palloc(sizeof(double) * np);
+	for (int k = 0; k < np; k++)
+	{
+		px[k] = pairs[2 * k];
+		pt[k] = pairs[2 * k + 1];
+	}
+	pfree(pairs);
+	data->npairs = np;
+	data->pair_x = px;
+	data->pair_t = pt;
+	data->pair_of_recency = of_recency;
+	data->pair_of_age = of_age;
+}
+
+/*
+ * IndexDiscrete: for the BG/BB likelihood, the distinct frequencies of the rows and, for
+ * each, the range of opportunities from its smallest recency to its largest number of
+ * periods (see FitData), when all of them fit in BGBB_TABLE_MAX entries. Returns the
+ * number of entries, 0 when there are no tables.
+ */
+static int64
+IndexDiscrete(FitData *data)
+{
+	int			nx;
+	int32	   *first,
+			   *len;
+	int64	   *offset;
+	int64		total = 0;
+
+	IndexColumn(data, 0);
+	nx = data->ndistinct[0];
+	first = palloc(sizeof(int32) * nx);
+	len = palloc0(sizeof(int32) * nx);
+	offset = palloc(sizeof(int64) * nx);
+	for (int k = 0; k < nx; k++)
+		first[k] = PG_INT32_MAX;
+	for (int i = 0; i < data->npatterns; i++)
+	{
+		const double *row = &data->rows[(size_t) i * 4];
+		int			k = data->index[0][i];
+
+		/* recency <= periods <= 2^31 - 1 (checked at input) */
+		first[k] = Min(first[k], (int32) row[1]);
+		len[k] = Max(len[k], (int32) row[2]);
+	}
+	for (int k = 0; k < nx; k++)
+	{
+		/* opportunities first .. periods: the table has room for j = periods as well */
+		len[k] = len[k] - first[k] + 1;
+		offset[k] = total;
+		total += len[k];
+		if (total > BGBB_TABLE_MAX)
+			return 0;
+	}
+	data->table_first = first;
+	data->table_len = len;
+	data->table_offset = offset;
+	data->table_entries = total;
+	return total;
+}
+
+/*
+ * FitDataFromRows: describes npatterns sorted, distinct rows of a layout (each row its
+ * values and its weight) for the optimiser: the weights the likelihoods use, their sum,
+ * and the lookup tables and work space the layout's likelihoods use, in the current
+ * memory context (customers is left 0: FitDataFromState sets it).
+ */
+void
+FitDataFromRows(const double *rows, int npatterns, FitLayout layout, FitData *data)
+{
+	int			ncols = layout_ncols[layout];
+	double	   *w = palloc(sizeof(double) * Max(npatterns, 1));
+	Size		scratch = 1;
+
+	memset(data, 0, sizeof(FitData));
+	data->rows = rows;
+	data->npatterns = npatterns;
+	data->ncols = ncols;
+	for (int i = 0; i < npatterns; i++)
+	{
+		w[i] = rows[(size_t) i * (ncols + 1) + ncols];
+		data->total_weight += w[i];
+	}
+	data->w = w;
+	if (layout == FIT_LAYOUT_RFT && npatterns > 0)
+	{
+		/* log(alpha + value) and 1 / (alpha + value) of recency and T; Pareto/NBD pairs */
+		IndexColumn(data, 1);
+		IndexColumn(data, 2);
+		IndexPairs(data);
+		scratch = Max(2 * ((Size) data->ndistinct[1] + data->ndistinct[2]),
+					  5 * (Size) data->npairs + 4 * (Size) data->ndistinct[2]);
+	}
+	if (layout == FIT_LAYOUT_DISCRETE && npatterns > 0)
+		scratch = Max(scratch, BGBB_TABLE_WIDTH * (Size) IndexDiscrete(data));
+	if (layout == FIT_LAYOUT_SPEND && npatterns > 0)
+	{
+		double	   *logs = palloc(sizeof(double) * npatterns);
+
+		for (int i = 0; i < npatterns; i++)
+		{
+			double		m = rows[(size_t) i * (ncols + 1) + 1];
+
+			logs[i] = m > 0 ? log(m) : 0;
+		}
+		data->logcol1 = logs;
+	}
+	data->scratch = palloc(sizeof(double) * scratch);
+}
+
+/*
+ * FitDataFromState: describes a compacted state's patterns for the optimiser (see
+ * FitDataFromRows), with the exact number of customers.
  */
 void
 FitDataFromState(const FitState *st, FitData *data)
 {
-	int			scratch = 0;
-
-	memset(data, 0, sizeof(FitData));
-	data->rows = st->rows;
-	data->npatterns = st->npatterns;
-	data->ncols = st->ncols;
+	FitDataFromRows(st->rows, st->npatterns, st->layout, data);
 	data->customers = FitStateCustomers(st);
-	for (int i = 0; i < st->npatterns; i++)
-	{
-		const double *row = FIT_ROW(st, i);
-
-		data->total_weight += row[st->ncols];
-		for (int c = 0; c < st->ncols; c++)
-			data->max_value[c] = Max(data->max_value[c], row[c]);
-	}
-	if (st->layout == FIT_LAYOUT_RFT && st->npatterns > 0)
-	{
-		/* recency and T: the BG/NBD family needs log(alpha + value) of each */
-		IndexColumn(data, 1);
-		IndexColumn(data, 2);
-		scratch = data->ndistinct[1] + data->ndistinct[2];
-	}
-	if (st->layout == FIT_LAYOUT_SPEND && st->npatterns > 0)
-	{
-		double	   *logs = palloc(sizeof(double) * st->npatterns);
-
-		for (int i = 0; i < st->npatterns; i++)
-			logs[i] = FIT_ROW(st, i)[1] > 0 ? log(FIT_ROW(st, i)[1]) : 0;
-		data->logcol1 = logs;
-	}
-	data->scratch = palloc(sizeof(double) * Max(scratch, 1));
 }
 
 PG_FUNCTION_INFO_V1(fit_state_in);
@@ -779,10 +1026,45 @@ fit_state_recv(PG_FUNCTION_ARGS)
 }
 
 /*
- * FitFinal: the shared body of the final functions: fits `spec` to the state in argument 0
- * and returns the model as the function's composite result type, laid out as
+ * FitResultDatum: the model row of a fit, as the composite type tupdesc, laid out as
  * (parameters..., log_likelihood, converged, status, iterations, customers, patterns,
  * standard errors...).
+ */
+Datum
+FitResultDatum(FunctionCallInfo fcinfo, const ModelSpec *spec, const FitData *data,
+			   const FitResult *res, TupleDesc tupdesc)
+{
+	Datum		values[2 * CLV_MAX_PARAMS + 6];
+	bool		nulls[2 * CLV_MAX_PARAMS + 6];
+	int			k = spec->nparams;
+	int			a = 0;
+
+	if (tupdesc->natts != 2 * k + 6)
+		elog(ERROR, "model type has %d attributes, expected %d", tupdesc->natts, 2 * k + 6);
+	memset(nulls, 0, sizeof(nulls));
+	for (int i = 0; i < k; i++)
+	{
+		values[a] = Float8GetDatum(res->params[i]);
+		nulls[a++] = isnan(res->params[i]);
+	}
+	values[a] = Float8GetDatum(res->log_likelihood);
+	nulls[a++] = isnan(res->log_likelihood);
+	values[a++] = BoolGetDatum(res->converged);
+	values[a++] = CStringGetTextDatum(res->status);
+	values[a++] = Int32GetDatum(res->iterations);
+	values[a++] = Int64GetDatum(data->customers);
+	values[a++] = Int32GetDatum(data->npatterns);
+	for (int i = 0; i < k; i++)
+	{
+		values[a] = Float8GetDatum(res->se[i]);
+		nulls[a++] = isnan(res->se[i]);
+	}
+	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
+}
+
+/*
+ * FitFinal: the shared body of the final functions: fits `spec` to the state in argument 0
+ * and returns the model as the function's composite result type (FitResultDatum).
  */
 Datum
 FitFinal(FunctionCallInfo fcinfo, const ModelSpec *spec)
@@ -791,39 +1073,12 @@ FitFinal(FunctionCallInfo fcinfo, const ModelSpec *spec)
 	FitData		data;
 	FitResult	res;
 	TupleDesc	tupdesc;
-	Datum		values[2 * CLV_MAX_PARAMS + 6];
-	bool		nulls[2 * CLV_MAX_PARAMS + 6];
-	int			k = spec->nparams;
-	int			a = 0;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	if (tupdesc->natts != 2 * k + 6)
-		elog(ERROR, "model type has %d attributes, expected %d", tupdesc->natts, 2 * k + 6);
-
 	FitDataFromState(st, &data);
 	if (data.npatterns == 0)
 		PG_RETURN_NULL();
 	FitModel(spec, &data, &res);
-
-	memset(nulls, 0, sizeof(nulls));
-	for (int i = 0; i < k; i++)
-	{
-		values[a] = Float8GetDatum(res.params[i]);
-		nulls[a++] = isnan(res.params[i]);
-	}
-	values[a] = Float8GetDatum(res.log_likelihood);
-	nulls[a++] = isnan(res.log_likelihood);
-	values[a++] = BoolGetDatum(res.converged);
-	values[a++] = CStringGetTextDatum(res.status);
-	values[a++] = Int32GetDatum(res.iterations);
-	values[a++] = Int64GetDatum(data.customers);
-	values[a++] = Int32GetDatum(data.npatterns);
-	for (int i = 0; i < k; i++)
-	{
-		values[a] = Float8GetDatum(res.se[i]);
-		nulls[a++] = isnan(res.se[i]);
-	}
-	tupdesc = BlessTupleDesc(tupdesc);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+	PG_RETURN_DATUM(FitResultDatum(fcinfo, spec, &data, &res, BlessTupleDesc(tupdesc)));
 }

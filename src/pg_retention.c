@@ -12,6 +12,7 @@
 
 #include "fmgr.h"
 
+#include "clv.h"
 #include "worker.h"
 
 PG_MODULE_MAGIC;
@@ -25,5 +26,6 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	ClvInit();
 	RetentionWorkerInit();
 }

@@ -209,15 +209,15 @@ CompactRfm(RfmState *st)
 	st->sorted = true;
 }
 
-/* AddPurchase: records one purchase period (state in the aggregate's memory context). */
+/*
+ * AddPurchase: records one purchase period (state in the aggregate's memory context). A
+ * full buffer is compacted first, so that the merge with the last period below also sees
+ * the period that compaction put last (appending it again would leave a duplicate in a
+ * state marked sorted, counted twice).
+ */
 static void
 AddPurchase(RfmState *st, int32 period, double amount, MemoryContext aggcxt)
 {
-	if (st->n > 0 && st->purchases[st->n - 1].period == period)
-	{
-		st->purchases[st->n - 1].amount += amount;
-		return;
-	}
 	if (st->n == st->capacity)
 	{
 		CompactRfm(st);
@@ -226,6 +226,11 @@ AddPurchase(RfmState *st, int32 period, double amount, MemoryContext aggcxt)
 			st->capacity *= 2;
 			st->purchases = repalloc(st->purchases, sizeof(RfmPurchase) * st->capacity);
 		}
+	}
+	if (st->n > 0 && st->purchases[st->n - 1].period == period)
+	{
+		st->purchases[st->n - 1].amount += amount;
+		return;
 	}
 	if (st->n > 0 && st->purchases[st->n - 1].period > period)
 		st->sorted = false;

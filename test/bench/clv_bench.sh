@@ -10,6 +10,11 @@
 #      probability per purchase, where BG/NBD's a and b are not identified): raw orders ->
 #      RFM in whole weeks -> BG/NBD and Gamma-Gamma fits -> 12-month CLV per customer, against
 #      the plain SELECT customer_id, count(*), sum(amount) FROM orders GROUP BY 1.
+#   C. Fits at scale: 150,000 customers of clv_gen_orders.sql summarised in days, so that
+#      nearly every customer is a distinct pattern: the time of each model's fit against
+#      building the RFM rows (the ratio the CLV issue asks for), BG/BB on the same customers
+#      in weekly opportunities, 37 degenerate customers (frequency 79-81), and how long a
+#      cancelled fit takes to stop (statement_timeout, measured from the timeout on).
 #
 # Usage: test/bench/clv_bench.sh [customers]   (default 1000000 for part B; 0 skips it)
 set -euo pipefail
@@ -23,6 +28,13 @@ build
 private_install
 start_cluster bench-cluster
 psql -X -q -v ON_ERROR_STOP=1 -d postgres -c 'CREATE EXTENSION pg_retention'
+# bench_ms(q): runs q and returns its time in ms on the server's clock (parts A and C time
+# steps inside one session with it)
+psql -X -q -v ON_ERROR_STOP=1 -d postgres <<'SQL'
+CREATE FUNCTION bench_ms(q text) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz := clock_timestamp();
+BEGIN EXECUTE q; RETURN 1000 * extract(epoch FROM clock_timestamp() - t0); END $$;
+SQL
 
 # run_timed LABEL SQL: runs SQL and prints (and remembers in T_<label>) its time in ms.
 run_timed() {
@@ -50,27 +62,24 @@ psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "
 # so that psql start-up and connection set-up, a fixed ~10-20 ms each, do not blur steps of
 # a few tens of milliseconds.
 psql -X -q -v ON_ERROR_STOP=1 -P pager=off -d postgres <<'SQL'
-CREATE FUNCTION pg_temp.ms(q text) RETURNS float8 LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz := clock_timestamp();
-BEGIN EXECUTE q; RETURN 1000 * extract(epoch FROM clock_timestamp() - t0); END $$;
 CREATE TEMP TABLE runs (step text, ms float8);
 DO $$
 BEGIN
   FOR i IN 1..5 LOOP
-    INSERT INTO runs VALUES ('build RFM rows from raw orders', pg_temp.ms($q$
+    INSERT INTO runs VALUES ('build RFM rows from raw orders', bench_ms($q$
       CREATE TABLE tiled_rfm AS
       SELECT customer_id, (r).frequency, (r).recency, (r).t, (r).monetary_value
       FROM (SELECT customer_id, retention.rfm_agg(ordered_on, amount, '1997-09-30', 'week') AS r
             FROM tiled_orders GROUP BY customer_id) s$q$));
-    INSERT INTO runs VALUES ('fit BG/NBD and Gamma-Gamma', pg_temp.ms($q$
+    INSERT INTO runs VALUES ('fit BG/NBD and Gamma-Gamma', bench_ms($q$
       CREATE TABLE tiled_models AS
       SELECT retention.bgnbd_fit(frequency, recency, t) AS bg,
              retention.gammagamma_fit(frequency, monetary_value) AS gg FROM tiled_rfm$q$));
-    INSERT INTO runs VALUES ('fit both, no parallel workers', pg_temp.ms($q$
+    INSERT INTO runs VALUES ('fit both, no parallel workers', bench_ms($q$
       SET LOCAL max_parallel_workers_per_gather = 0;
       SELECT retention.bgnbd_fit(frequency, recency, t), retention.gammagamma_fit(frequency, monetary_value)
       FROM tiled_rfm$q$));
-    INSERT INTO runs VALUES ('fit BG/NBD only', pg_temp.ms($q$
+    INSERT INTO runs VALUES ('fit BG/NBD only', bench_ms($q$
       SELECT retention.bgnbd_fit(frequency, recency, t) FROM tiled_rfm$q$));
     IF i < 5 THEN
       DROP TABLE tiled_rfm, tiled_models;
@@ -90,6 +99,76 @@ SELECT round(((SELECT med FROM m WHERE step LIKE 'fit BG/NBD and%') / (SELECT me
        round(((SELECT med FROM m WHERE step LIKE 'fit both, no%') / (SELECT med FROM m WHERE step LIKE 'build%'))::numeric, 3) AS serial_fit_over_rfm_median,
        '< 0.10' AS issue_target;
 SQL
+
+say "C. fits at scale: 150,000 customers in days (test/bench/clv_gen_orders.sql)"
+psql -X -q -v ON_ERROR_STOP=1 -v customers=150000 -d postgres -f test/bench/clv_gen_orders.sql
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "ALTER TABLE orders RENAME TO orders_c" -c "VACUUM ANALYZE orders_c"
+psql -X -q -v ON_ERROR_STOP=1 -P pager=off -d postgres <<'SQL'
+CREATE TEMP TABLE runs (step text, ms float8);
+CREATE TABLE degenerate AS
+SELECT 79 + (i % 3) AS frequency, 300.0 + i AS recency, 400.0 + i AS t FROM generate_series(1, 37) i;
+DO $$
+BEGIN
+  FOR i IN 1..5 LOOP
+    INSERT INTO runs VALUES ('build RFM rows (days) from raw orders', bench_ms($q$
+      CREATE TABLE rfm_c AS
+      SELECT customer_id, (r).frequency, (r).recency, (r).t, (r).monetary_value
+      FROM (SELECT customer_id, retention.rfm_agg(ordered_at::date, amount, '2026-01-01', 'day') AS r
+            FROM orders_c GROUP BY customer_id) s$q$));
+    INSERT INTO runs VALUES ('build RFM rows (weeks)', bench_ms($q$
+      CREATE TABLE rfm_cw AS
+      SELECT customer_id, (r).frequency, (r).recency::int AS recency, (r).t::int AS periods
+      FROM (SELECT customer_id, retention.rfm_agg(ordered_at::date, amount, '2026-01-01', 'week', 'week') AS r
+            FROM orders_c GROUP BY customer_id) s$q$));
+    INSERT INTO runs VALUES ('fit BG/NBD', bench_ms($q$
+      CREATE TABLE m_bg AS SELECT retention.bgnbd_fit(frequency, recency, t) AS m FROM rfm_c$q$));
+    INSERT INTO runs VALUES ('fit MBG/NBD', bench_ms($q$
+      CREATE TABLE m_mbg AS SELECT retention.mbgnbd_fit(frequency, recency, t) AS m FROM rfm_c$q$));
+    INSERT INTO runs VALUES ('fit Pareto/NBD', bench_ms($q$
+      CREATE TABLE m_pareto AS SELECT retention.paretonbd_fit(frequency, recency, t) AS m FROM rfm_c$q$));
+    INSERT INTO runs VALUES ('fit Gamma-Gamma', bench_ms($q$
+      CREATE TABLE m_gg AS SELECT retention.gammagamma_fit(frequency, monetary_value) AS m FROM rfm_c$q$));
+    INSERT INTO runs VALUES ('fit BG/BB (weekly opportunities)', bench_ms($q$
+      CREATE TABLE m_bgbb AS SELECT retention.bgbb_fit(frequency, recency, periods) AS m FROM rfm_cw WHERE periods >= 1$q$));
+    INSERT INTO runs VALUES ('fit Pareto/NBD, 37 degenerate customers', bench_ms($q$
+      SELECT retention.paretonbd_fit(frequency, recency, t) FROM degenerate$q$));
+    INSERT INTO runs VALUES ('fit BG/NBD, 37 degenerate customers', bench_ms($q$
+      SELECT retention.bgnbd_fit(frequency, recency, t) FROM degenerate$q$));
+    IF i < 5 THEN
+      DROP TABLE rfm_c, rfm_cw, m_bg, m_mbg, m_pareto, m_gg, m_bgbb;
+    END IF;
+  END LOOP;
+END $$;
+SELECT step, round(min(ms)::numeric, 1) AS best_ms,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1) AS median_ms,
+       round((percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)
+              / (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM runs
+                 WHERE step LIKE 'build RFM rows (days)%'))::numeric, 3) AS median_over_rfm_days
+FROM runs GROUP BY step ORDER BY 3 DESC;
+SELECT 'BG/NBD' AS model, (m).patterns, (m).converged, (m).iterations, round((m).log_likelihood::numeric, 1) AS ll FROM m_bg
+UNION ALL SELECT 'MBG/NBD', (m).patterns, (m).converged, (m).iterations, round((m).log_likelihood::numeric, 1) FROM m_mbg
+UNION ALL SELECT 'Pareto/NBD', (m).patterns, (m).converged, (m).iterations, round((m).log_likelihood::numeric, 1) FROM m_pareto
+UNION ALL SELECT 'Gamma-Gamma', (m).patterns, (m).converged, (m).iterations, round((m).log_likelihood::numeric, 1) FROM m_gg
+UNION ALL SELECT 'BG/BB', (m).patterns, (m).converged, (m).iterations, round((m).log_likelihood::numeric, 1) FROM m_bgbb;
+SELECT (m).status AS degenerate_pareto_status FROM (SELECT retention.paretonbd_fit(frequency, recency, t) AS m FROM degenerate) s;
+SQL
+# Cancel latency: a fit longer than the timeout (the Pareto/NBD fit on four copies of the
+# customers, with recency and T shifted so that the patterns stay distinct) is cancelled by
+# statement_timeout; the time past the timeout is how long the cancel took to be honoured.
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE TABLE rfm_c4 AS
+	SELECT frequency, recency + CASE WHEN frequency > 0 THEN k * 0.25 ELSE 0 END AS recency, t + k * 0.25 AS t
+	FROM rfm_c, generate_series(0, 3) k"
+for timeout in 100 250 400 550 700; do
+	psql -X -q -d postgres -At -c "SET statement_timeout = $timeout" -c "DO \$\$
+		DECLARE t0 timestamptz := statement_timestamp();
+		BEGIN
+			PERFORM retention.paretonbd_fit(frequency, recency, t) FROM rfm_c4;
+			RAISE NOTICE 'cancel after % ms: the fit ended before it', $timeout;
+		EXCEPTION WHEN query_canceled THEN
+			RAISE NOTICE 'cancel after % ms: honoured % ms later', $timeout,
+				round(1000 * extract(epoch FROM clock_timestamp() - t0) - $timeout, 1);
+		END \$\$" 2>&1 | sed 's/^NOTICE:  //'
+done
 
 if [ "$CUSTOMERS" -gt 0 ]; then
 	say "B. raw orders for $CUSTOMERS customers (test/bench/clv_gen_orders.sql)"
