@@ -1719,3 +1719,985 @@ COMMENT ON FUNCTION retention.at_risk(float8, float8, float8, float8, float8, fl
 -- src/sql/90_privileges.sql does for a fresh install).
 REVOKE EXECUTE ON FUNCTION retention.holdout_state_recv(internal), retention.tracking_state_recv(internal),
 	retention.rfm_quantile_state_recv(internal) FROM PUBLIC;
+
+-- Issue 12: pg_retention on Citus. Refreshes over a distributed source keep one watermark per
+-- node group, taken on that node (jobs.node_watermarks, loyalty_programs.node_watermarks), and
+-- filter the shards with xmin_is_new_on_node; reference tables and replicated shards are
+-- refused for incremental refresh; jobs are refused on worker nodes; cohort jobs may keep
+-- distributed targets (targets => 'distributed'); loyalty days of timestamptz rows use
+-- local_date(ts, zone), right on workers whatever their TimeZone; a loyalty refresh over a
+-- Citus table evaluates its customers in a statement of its own (query_rows).
+
+COMMENT ON FUNCTION retention.customer_period(timestamptz, text) IS
+	'the period of the given kind that contains the timestamp''s date in the session time zone of the node that evaluates it (under Citus a worker''s: prefer the form with a time zone)';
+
+CREATE FUNCTION retention.local_date(timestamptz, tz text) RETURNS date
+	AS 'MODULE_PATHNAME', 'local_date' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.local_date(timestamptz, text) IS
+	'the calendar date of an instant in the given time zone, as (ts AT TIME ZONE tz)::date but with the zone looked up once per query; the same on every node';
+
+CREATE FUNCTION retention.node_group() RETURNS int
+	AS 'MODULE_PATHNAME', 'node_group' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.node_group() IS
+	'this server''s Citus node group (pg_dist_local_group: 0 on the coordinator), NULL when Citus is not installed';
+
+CREATE FUNCTION retention.xmin_is_new_on_node(tableoid oid, ctid tid, xmin xid, groups int[], since xid8[], upto xid8[])
+	RETURNS boolean
+	AS 'MODULE_PATHNAME', 'xmin_is_new_on_node' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.xmin_is_new_on_node(oid, tid, xid, int[], xid8[], xid8[]) IS
+	'xmin_is_new with the transaction window [since[i], upto[i]) of the Citus node group groups[i] that evaluates it; the watermark test of refreshes over distributed tables, pushed down to the shards';
+
+CREATE FUNCTION retention.citus_layout(src regclass, OUT kind text, OUT layout text, OUT groups int[])
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, retention, pg_temp AS $$
+BEGIN
+	IF retention.node_group() IS NULL THEN
+		RETURN;
+	END IF;
+	-- dynamic SQL: Citus's catalogs exist only where Citus is installed
+	EXECUTE 'WITH rels AS (SELECT t.relid FROM pg_catalog.pg_partition_tree($1) t UNION SELECT $1), '
+			'pl AS (SELECT sh.shardid, p.placementid, p.groupid FROM pg_catalog.pg_dist_shard sh '
+			'JOIN pg_catalog.pg_dist_placement p ON p.shardid = sh.shardid WHERE sh.logicalrelid IN (SELECT relid FROM rels)) '
+			'SELECT CASE WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_dist_partition d WHERE d.logicalrelid = $1) THEN NULL '
+			'WHEN (SELECT max(c) FROM (SELECT count(*) AS c FROM pl GROUP BY shardid) x) > 1 THEN ''replicated'' '
+			'ELSE ''distributed'' END, '
+			'(SELECT md5(string_agg(format(''%s:%s:%s'', shardid, placementid, groupid), '','' ORDER BY shardid, placementid)) FROM pl), '
+			'(SELECT array_agg(DISTINCT groupid ORDER BY groupid) FROM pl)'
+		INTO kind, layout, groups USING src;
+	IF kind IS NULL THEN
+		layout := NULL;
+		groups := NULL;
+	END IF;
+END $$;
+COMMENT ON FUNCTION retention.citus_layout(regclass) IS
+	'internal: is a table distributed by Citus with one placement per shard (distributed) or replicated, a digest of its shard placements and the node groups holding them (NULL kind: not a Citus table)';
+
+CREATE FUNCTION retention.refuse_untracked_citus_source(src regclass, what text, creating boolean) RETURNS void
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, retention, pg_temp AS $$
+DECLARE
+	detail text := 'It is a Citus reference table or has replicated shards: a read may go to any copy, and each copy''s rows carry the transaction ids of its own node.';
+BEGIN
+	IF (retention.citus_layout(src)).kind IS DISTINCT FROM 'replicated' THEN
+		RETURN;
+	ELSIF creating THEN
+		RAISE EXCEPTION 'cannot create % over %: its changes cannot be tracked', what, src
+			USING ERRCODE = 'feature_not_supported', DETAIL = detail,
+			HINT = 'Make the source a distributed table with one placement per shard (create_distributed_table), or use a view of it as the source, which every refresh reads in full.';
+	ELSE
+		RAISE EXCEPTION 'cannot refresh % incrementally: the changes of % cannot be tracked', what, src
+			USING ERRCODE = 'feature_not_supported', DETAIL = detail,
+			HINT = 'Refresh with full_refresh => true, or make the source a distributed table with one placement per shard (create_distributed_table).';
+	END IF;
+END $$;
+COMMENT ON FUNCTION retention.refuse_untracked_citus_source(regclass, text, boolean) IS
+	'internal: an error when a source is a Citus table whose changes cannot be told apart (a reference table, replicated shards), for a job or program being created or refreshed incrementally';
+
+CREATE FUNCTION retention.refuse_on_worker(what text) RETURNS void
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, retention, pg_temp AS $$
+BEGIN
+	IF retention.node_group() > 0 THEN
+		RAISE EXCEPTION 'cannot create % on a Citus worker node', what USING ERRCODE = 'feature_not_supported',
+			DETAIL = format('This node is in Citus node group %s; the scheduler runs jobs only on the coordinator (group 0).',
+							retention.node_group()),
+			HINT = 'Create it on the coordinator.';
+	END IF;
+END $$;
+COMMENT ON FUNCTION retention.refuse_on_worker(text) IS
+	'internal: an error on a Citus worker node, where the scheduler runs no jobs';
+
+CREATE FUNCTION retention.node_watermark(old jsonb) RETURNS jsonb
+	LANGUAGE sql STABLE SET search_path = pg_catalog, retention, pg_temp
+	RETURN (SELECT jsonb_build_object('group', g, 'upto', upto::text,
+									  'usable', coalesce(retention.watermark_usable((old->>(g::text))::xid8, upto), false))
+			FROM (SELECT retention.node_group() AS g, pg_snapshot_xmin(pg_current_snapshot()) AS upto) x);
+COMMENT ON FUNCTION retention.node_watermark(jsonb) IS
+	'internal: this node''s Citus group, the xmin of a new snapshot, and whether the old watermark of this group can be gone on from';
+
+CREATE FUNCTION retention.node_watermarks(src regclass, old jsonb, OUT taken jsonb, OUT usable boolean)
+	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
+DECLARE
+	l record := retention.citus_layout(src);
+	answers jsonb;
+	failed text;
+BEGIN
+	EXECUTE 'SELECT jsonb_agg(CASE WHEN r.success THEN r.result::jsonb END), '
+			'string_agg(CASE WHEN NOT r.success THEN format(''node %s: %s'', r.nodeid, r.result) END, ''; '') '
+			'FROM pg_catalog.run_command_on_all_nodes($1) r'
+		INTO answers, failed
+		USING format('SELECT retention.node_watermark(%L)', coalesce(old->'nodes', '{}'));
+	IF failed IS NOT NULL THEN
+		RAISE EXCEPTION 'could not take the watermarks of the nodes of %', src USING ERRCODE = 'connection_failure',
+			DETAIL = failed, HINT = 'A refresh over a distributed table reads each node''s transaction ids: every node must answer.';
+	END IF;
+	SELECT jsonb_build_object('layout', l.layout, 'nodes', jsonb_object_agg(a->>'group', a->'upto')),
+		   coalesce(bool_and((a->>'usable')::boolean), false)
+	INTO taken, usable
+	FROM jsonb_array_elements(answers) a WHERE (a->>'group')::int = ANY (l.groups);
+	IF EXISTS (SELECT FROM unnest(l.groups) g WHERE NOT taken->'nodes' ? g::text) THEN
+		RAISE EXCEPTION 'could not take the watermarks of the nodes of %', src USING ERRCODE = 'connection_failure',
+			DETAIL = 'No active node answered for a group holding some of its shards.',
+			HINT = 'A refresh over a distributed table reads each node''s transaction ids: every node must answer.';
+	END IF;
+	usable := usable AND old->>'layout' IS NOT DISTINCT FROM l.layout AND old IS NOT NULL;
+END $$;
+COMMENT ON FUNCTION retention.node_watermarks(regclass, jsonb) IS
+	'internal: the watermarks of the Citus nodes holding a distributed source''s shards, each taken on its node, and whether a refresh can go on from the old ones';
+
+CREATE FUNCTION retention.source_changes(src regclass, watermark xid8, node_watermarks jsonb,
+	want_incremental boolean, open_end boolean, what text,
+	OUT incremental boolean, OUT scan text, OUT filter text, OUT new_watermark xid8, OUT new_node_watermarks jsonb)
+	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
+DECLARE
+	kind text := (retention.citus_layout(src)).kind;
+	usable boolean;
+	top xid8 := '18446744073709551615';
+BEGIN
+	incremental := false;
+	scan := src::text;
+	filter := 'true';
+	IF kind = 'distributed' AND NOT row_security_active(src) THEN
+		SELECT x.taken, x.usable INTO new_node_watermarks, usable FROM retention.node_watermarks(src, node_watermarks) x;
+		incremental := want_incremental AND usable;
+		filter := (SELECT format('retention.xmin_is_new_on_node(s.tableoid, s.ctid, s.xmin, %L::int[], %L::xid8[], %L::xid8[])',
+								 array_agg(g::int ORDER BY g::int),
+								 array_agg(CASE WHEN incremental THEN (node_watermarks->'nodes'->>g)::xid8 ELSE '0' END ORDER BY g::int),
+								 array_agg(CASE WHEN open_end THEN top ELSE u::xid8 END ORDER BY g::int))
+				   FROM jsonb_each_text(new_node_watermarks->'nodes') n(g, u));
+	ELSIF kind = 'replicated' THEN
+		IF want_incremental THEN
+			PERFORM retention.refuse_untracked_citus_source(src, what, false);
+		END IF;
+	ELSIF retention.source_tracks_rows(src) THEN
+		new_watermark := pg_snapshot_xmin(pg_current_snapshot());
+		incremental := want_incremental AND retention.watermark_usable(watermark, new_watermark);
+		SELECT x.scan, x.filter INTO scan, filter
+		FROM retention.new_rows_scan(src, CASE WHEN incremental THEN watermark ELSE '0' END,
+									 CASE WHEN open_end THEN top ELSE new_watermark END) x;
+	END IF;
+END $$;
+COMMENT ON FUNCTION retention.source_changes(regclass, xid8, jsonb, boolean, boolean, text) IS
+	'internal: how a refresh reads its source (all rows, or those added since the stored watermark or per-node watermarks) and the watermark(s) it leaves; an error for an incremental refresh of a Citus source whose changes cannot be tracked';
+
+ALTER TABLE retention.jobs ADD COLUMN node_watermarks jsonb;
+COMMENT ON COLUMN retention.jobs.node_watermarks IS
+	'for a source distributed by Citus, the watermark of each node group holding its shards, taken on that node, and a digest of the shard placements: {"layout": ..., "nodes": {group: id}}';
+
+CREATE OR REPLACE FUNCTION retention.refresh_cohort_job_as_owner(job_id bigint, full_refresh boolean, now timestamptz)
+	RETURNS bigint
+	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp SET client_min_messages = warning AS $$
+DECLARE
+	j retention.jobs := retention.job_lock_as_owner(job_id);	-- serializes refreshes of one job
+	job_name text := j.job_name;
+	c jsonb := j.config;
+	src regclass;
+	act regclass;
+	coh regclass;
+	cust text := c->>'customer_column';
+	upto xid8;
+	node_upto jsonb;
+	filter text;
+	scan text;
+	period text;
+	agg text;
+	incremental boolean;
+	n bigint;
+	written bigint := 0;
+	g_old retention.customer_period;
+	g_new retention.customer_period;
+	st_after retention.cohort_state;
+	st_before retention.cohort_state;
+	jit_setting text;
+BEGIN
+	IF full_refresh IS NULL OR now IS NULL THEN
+		RAISE EXCEPTION 'full_refresh and now must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF j.job_type <> 'cohort_refresh' THEN
+		RAISE EXCEPTION 'job "%" is not a cohort-refresh job', job_name USING ERRCODE = 'wrong_object_type';
+	END IF;
+	src := to_regclass(c->>'source');
+	act := to_regclass(c->>'activity_table');
+	coh := to_regclass(c->>'cohort_table');
+	IF src IS NULL OR act IS NULL OR coh IS NULL THEN
+		RAISE EXCEPTION 'relation "%" of job "%" does not exist',
+			CASE WHEN src IS NULL THEN c->>'source' WHEN act IS NULL THEN c->>'activity_table'
+				 ELSE c->>'cohort_table' END, job_name
+			USING ERRCODE = 'undefined_table',
+			HINT = 'Recreate the table, or drop the job and create it again.';
+	END IF;
+
+	-- Every transaction below upto (on a distributed source: below each node's entry of
+	-- node_upto, taken on that node) has finished, so the rows it inserted are visible from
+	-- the next statement on; rows of later transactions are left for the next refresh. Views
+	-- and the like: always a full rebuild of every row.
+	SELECT x.incremental, x.scan, x.filter, x.new_watermark, x.new_node_watermarks
+	INTO incremental, scan, filter, upto, node_upto
+	FROM retention.source_changes(src, j.watermark, j.node_watermarks, NOT full_refresh, false,
+								  format('job "%s"', job_name)) x;
+	IF (SELECT atttypid FROM pg_attribute WHERE attrelid = src AND attname = c->>'time_column'
+		AND NOT attisdropped) = 'timestamptz'::regtype THEN
+		period := format('retention.customer_period(s.%I, %L, %L)', c->>'time_column', c->>'period_kind', j.timezone);
+	ELSE
+		period := format('retention.customer_period(s.%I, %L)', c->>'time_column', c->>'period_kind');
+	END IF;
+	IF c->>'amount_column' IS NULL THEN
+		agg := format('retention.activity_agg(%s)', period);
+	ELSE
+		-- a NULL amount counts as an order without revenue
+		agg := format('retention.activity_agg(%s, coalesce(s.%I::numeric, 0))', period, c->>'amount_column');
+	END IF;
+
+	IF NOT incremental THEN
+		-- full rebuild: plain DELETE and INSERT, so readers keep the old rows until commit
+		EXECUTE format('DELETE FROM %s', act);
+		GET DIAGNOSTICS n = ROW_COUNT;
+		written := written + n;
+		EXECUTE format('INSERT INTO %6$s (%1$I, activity) SELECT s.%1$I, %2$s FROM %3$s s '
+					   'WHERE s.%1$I IS NOT NULL AND s.%4$I IS NOT NULL AND %5$s GROUP BY s.%1$I',
+					   cust, agg, coalesce(scan, src::text), c->>'time_column', filter, act);
+		GET DIAGNOSTICS n = ROW_COUNT;
+		written := written + n;
+		EXECUTE format('DELETE FROM %s', coh);
+		GET DIAGNOSTICS n = ROW_COUNT;
+		written := written + n;
+		EXECUTE format('INSERT INTO %s (cohort, age, cohort_size, customers, retention, revenue) '
+					   'SELECT t.cohort, t.age, t.cohort_size, t.customers, t.retention, t.revenue '
+					   'FROM retention.cohort_table((SELECT retention.cohort_agg(activity) FROM %s), %L) t',
+					   coh, act, c->>'mode');
+		GET DIAGNOSTICS n = ROW_COUNT;
+		written := written + n;
+	ELSE
+		-- The incremental statements' row estimates come from set-returning functions and
+		-- are mostly defaults, so the planner may think them big enough to compile them
+		-- (JIT), which can take longer than running them: not here (restored below).
+		jit_setting := current_setting('jit');
+		PERFORM set_config('jit', 'off', true);
+		-- One statement: the new rows aggregated per customer (b, in key order, so that
+		-- index and heap are visited in order); known customers' activities merged with
+		-- theirs in place (u, which returns both the new activity and the batch's part);
+		-- the other customers inserted (i); and the cohort states of the changed
+		-- customers' activities after and before the batch (before = after minus the
+		-- batch's part: activity_subtract inverts activity_merge). Refreshes of a job
+		-- are serialized by the lock on its row, so nothing else inserts customers
+		-- between u and i.
+		EXECUTE format('WITH b AS MATERIALIZED (SELECT s.%1$I AS customer, %2$s AS activity FROM %3$s s '
+					   'WHERE s.%1$I IS NOT NULL AND s.%4$I IS NOT NULL AND %5$s GROUP BY s.%1$I ORDER BY s.%1$I), '
+					   'u AS (UPDATE %6$s t SET activity = retention.activity_merge(t.activity, b.activity) '
+					   'FROM b WHERE t.%1$I = b.customer RETURNING t.%1$I AS customer, t.activity AS after, '
+					   'b.activity AS added), '
+					   'i AS (INSERT INTO %6$s (%1$I, activity) SELECT customer, activity FROM b '
+					   'WHERE NOT EXISTS (SELECT FROM u WHERE u.customer = b.customer) RETURNING activity) '
+					   'SELECT count(*), retention.cohort_agg(after), '
+					   'retention.cohort_agg(retention.activity_subtract(after, added)), '
+					   'max(retention.last_period(after)) '
+					   'FROM (SELECT after, added FROM u UNION ALL SELECT activity, NULL FROM i) c',
+					   cust, agg, coalesce(scan, src::text), c->>'time_column', filter, act)
+			INTO n, st_after, st_before, g_new;
+		written := written + n;
+	END IF;
+
+	IF incremental AND n > 0 THEN
+		-- The last period the cohort table covers: every cohort has rows up to it, so it
+		-- is the last age of the last cohort (a step back along the primary key). It grows
+		-- when customers are active in a later period, and every cohort then gets rows
+		-- for the new ages.
+		EXECUTE format('SELECT cohort + age FROM %s ORDER BY cohort DESC, age DESC LIMIT 1', coh) INTO g_old;
+		IF g_new IS NULL OR g_old > g_new THEN
+			g_new := g_old;
+		END IF;
+		-- One statement: the changed cells (d, from the two cohort states); the cohorts with
+		-- changes (s), with the change of their size and their new size; their new rows (n):
+		-- every age up to the last period for a cohort whose size changes (each retention
+		-- share changes; old cells are read with one range scan per such cohort), only the
+		-- changed cells for the others; when the covered range grows, the new ages of
+		-- cohorts of unchanged size that have no change there (zero customers and revenue:
+		-- none of their customers is active after the old last period, or that would be a
+		-- change). Then the rows of cohorts left empty (their customers moved to an earlier
+		-- cohort because of a late row) are deleted and changed or new rows written. Cells
+		-- without changes are not read, except the age-0 ones when the range grows.
+		EXECUTE format('WITH d AS MATERIALIZED (SELECT * FROM retention.cohort_table_diff($1, $2, %2$L)), '
+					   's AS MATERIALIZED (SELECT x.cohort, x.dsize, coalesce(o.cohort_size, 0) + x.dsize AS size '
+					   'FROM (SELECT DISTINCT cohort, cohort_size AS dsize FROM d) x '
+					   'LEFT JOIN %1$s o ON o.cohort = x.cohort AND o.age = 0), '
+					   'n AS MATERIALIZED (SELECT s.cohort, c.age, s.size AS cohort_size, '
+					   'coalesce(c.customers, 0) + coalesce(d.customers, 0) AS customers, '
+					   'coalesce(c.revenue, 0) + coalesce(d.revenue, 0) AS revenue '
+					   'FROM s CROSS JOIN LATERAL (SELECT a.age, o.customers, o.revenue '
+					   'FROM generate_series(0, %3$L::retention.customer_period - s.cohort) a(age) '
+					   'LEFT JOIN %1$s o ON o.cohort = s.cohort AND o.age = a.age OFFSET 0) c '
+					   'LEFT JOIN d ON d.cohort = s.cohort AND d.age = c.age '
+					   'WHERE s.dsize <> 0 AND s.size > 0 '
+					   'UNION ALL SELECT d.cohort, d.age, s.size, coalesce(o.customers, 0) + d.customers, '
+					   'coalesce(o.revenue, 0) + d.revenue FROM d JOIN s ON s.cohort = d.cohort AND s.dsize = 0 '
+					   'LEFT JOIN %1$s o ON o.cohort = d.cohort AND o.age = d.age '
+					   'UNION ALL SELECT o.cohort, a.age, o.cohort_size, 0, 0 FROM %1$s o '
+					   'CROSS JOIN LATERAL generate_series(%4$L::retention.customer_period - o.cohort + 1, '
+					   '%3$L::retention.customer_period - o.cohort) a(age) '
+					   'WHERE %5$L AND o.age = 0 '
+					   'AND NOT EXISTS (SELECT FROM s WHERE s.cohort = o.cohort AND s.dsize <> 0) '
+					   'AND NOT EXISTS (SELECT FROM d WHERE d.cohort = o.cohort AND d.age = a.age)), '
+					   'del AS (DELETE FROM %1$s o USING s WHERE o.cohort = s.cohort AND s.size = 0 RETURNING 1), '
+					   'ins AS (INSERT INTO %1$s AS o (cohort, age, cohort_size, customers, retention, revenue) '
+					   'SELECT cohort, age, cohort_size, customers, round(customers::numeric / cohort_size, 4), '
+					   'round(revenue, greatest(scale(trim_scale(revenue)), 2)) FROM n '
+					   'ON CONFLICT (cohort, age) DO UPDATE SET cohort_size = excluded.cohort_size, '
+					   'customers = excluded.customers, retention = excluded.retention, revenue = excluded.revenue '
+					   'WHERE (o.cohort_size, o.customers, o.revenue) IS DISTINCT FROM '
+					   '(excluded.cohort_size, excluded.customers, excluded.revenue) RETURNING 1) '
+					   'SELECT (SELECT count(*) FROM del) + (SELECT count(*) FROM ins)',
+					   coh, c->>'mode', g_new, g_old, g_old IS DISTINCT FROM g_new)
+			USING st_after, st_before INTO n;
+		written := written + n;
+	END IF;
+	IF incremental THEN
+		PERFORM set_config('jit', jit_setting, true);
+	END IF;
+
+	UPDATE retention.jobs x SET watermark = upto, node_watermarks = node_upto,
+		last_refresh = refresh_cohort_job_as_owner.now
+	WHERE x.job_id = j.job_id;
+	RETURN written;
+END $$;
+COMMENT ON FUNCTION retention.refresh_cohort_job_as_owner(bigint, boolean, timestamptz) IS
+	'internal: the refresh of a cohort job, run as its owner in a security-restricted operation by refresh_cohort_job and job runs';
+
+DROP FUNCTION retention.create_cohort_job(text, regclass, text, text, text, text, text, text, text, text, text);
+DROP FUNCTION retention.create_cohort_job_in(name, text, regclass, text, text, text, text, text, text, text, text, text);
+
+CREATE FUNCTION retention.create_cohort_job_in(schema name,
+	job_name text, source regclass, customer_column text, time_column text, amount_column text,
+	period_kind text, activity_table text, cohort_table text, schedule text,
+	timezone text, mode text, targets text)
+	RETURNS bigint
+	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
+DECLARE
+	src_kind "char";
+	src_name text;
+	cust_type text;
+	time_type regtype;
+	amount_type regtype;
+	act_name text;
+	coh_name text;
+	id bigint;
+	next timestamptz;
+BEGIN
+	IF job_name IS NULL OR job_name = '' THEN
+		RAISE EXCEPTION 'job name must not be empty' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM retention.refuse_on_worker(format('job "%s"', job_name));
+	IF source IS NULL OR customer_column IS NULL OR time_column IS NULL OR period_kind IS NULL
+		OR schedule IS NULL OR timezone IS NULL OR mode IS NULL OR targets IS NULL THEN
+		RAISE EXCEPTION 'only amount_column may be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF EXISTS (SELECT FROM retention.jobs j WHERE j.job_name = create_cohort_job_in.job_name
+			   AND j.owner = retention.current_role_id()) THEN
+		RAISE EXCEPTION 'job "%" already exists', job_name USING ERRCODE = 'duplicate_object';
+	END IF;
+
+	SELECT c.relkind, format('%I.%I', n.nspname, c.relname) INTO src_kind, src_name
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = source;
+	IF src_kind NOT IN ('r', 'p', 'v', 'm', 'f') THEN
+		RAISE EXCEPTION '"%" is not a table or view', source USING ERRCODE = 'wrong_object_type';
+	END IF;
+	IF NOT has_table_privilege(source, 'SELECT') THEN
+		RAISE EXCEPTION 'permission denied for table %', source USING ERRCODE = 'insufficient_privilege',
+			DETAIL = 'A job reads its source with the privileges of the role that creates it.';
+	END IF;
+	PERFORM retention.refuse_untracked_citus_source(source, format('job "%s"', job_name), true);
+
+	cust_type := (retention.job_column(source, customer_column)).typname;
+	time_type := (retention.job_column(source, time_column)).typ;
+	IF time_type NOT IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype) THEN
+		RAISE EXCEPTION 'time column "%" is of type %', time_column, time_type
+			USING ERRCODE = 'datatype_mismatch', HINT = 'Use a date, timestamp or timestamptz column.';
+	END IF;
+	IF amount_column IS NOT NULL THEN
+		amount_type := (retention.job_column(source, amount_column)).typ;
+		IF amount_type NOT IN ('numeric'::regtype, 'smallint'::regtype, 'integer'::regtype,
+							   'bigint'::regtype, 'real'::regtype, 'double precision'::regtype) THEN
+			RAISE EXCEPTION 'amount column "%" is of type %', amount_column, amount_type
+				USING ERRCODE = 'datatype_mismatch', HINT = 'Use a numeric, integer or floating-point column.';
+		END IF;
+	END IF;
+
+	PERFORM retention.customer_period(now(), period_kind, 'UTC');	-- validates the kind
+	IF mode NOT IN ('on', 'on_or_after') THEN
+		RAISE EXCEPTION 'invalid cohort mode "%"', mode USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Use ''on'' (active in exactly that period) or ''on_or_after'' (active in it or any later one).';
+	END IF;
+	next := retention.next_run_time(schedule, now(), timezone);	-- validates schedule and time zone
+	IF targets NOT IN ('local', 'distributed') THEN
+		RAISE EXCEPTION 'invalid targets "%"', targets USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Use ''local'' (tables on this node) or ''distributed'' (under Citus: the activity table distributed with the source, the cohort table a reference table).';
+	END IF;
+	IF targets = 'distributed' AND (retention.citus_layout(source)).kind IS DISTINCT FROM 'distributed' THEN
+		RAISE EXCEPTION 'distributed targets need a source distributed by Citus, "%" is not one', source
+			USING ERRCODE = 'feature_not_supported',
+			HINT = 'Distribute the source with create_distributed_table, or use targets => ''local''.';
+	END IF;
+
+	act_name := retention.target_table_name(activity_table, 'activity table', schema);
+	coh_name := retention.target_table_name(cohort_table, 'cohort table', schema);
+	IF to_regclass(act_name) IS NOT NULL OR to_regclass(coh_name) IS NOT NULL THEN
+		RAISE EXCEPTION 'relation "%" already exists',
+			CASE WHEN to_regclass(act_name) IS NOT NULL THEN activity_table ELSE cohort_table END
+			USING ERRCODE = 'duplicate_table',
+			HINT = 'A cohort job creates its target tables: choose new names or drop the old tables.';
+	END IF;
+	IF act_name = coh_name THEN
+		RAISE EXCEPTION 'activity and cohort tables must differ' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- free space on every page lets incremental updates be HOT (no index insertion)
+	EXECUTE format('CREATE TABLE %s (%I %s PRIMARY KEY, activity retention.customer_activity NOT NULL) '
+				   'WITH (fillfactor = 80)', act_name, customer_column, cust_type);
+	EXECUTE format('CREATE TABLE %s (cohort retention.customer_period NOT NULL, age int NOT NULL, '
+				   'cohort_size bigint NOT NULL, customers bigint NOT NULL, retention numeric NOT NULL, '
+				   'revenue numeric NOT NULL, PRIMARY KEY (cohort, age))', coh_name);
+	EXECUTE format('COMMENT ON TABLE %s IS %L', act_name,
+				   format('per-customer activity kept by pg_retention job %s', job_name));
+	EXECUTE format('COMMENT ON TABLE %s IS %L', coh_name,
+				   format('cohort table kept by pg_retention job %s', job_name));
+	IF targets = 'distributed' THEN
+		-- the activity table sharded like the source (its merge with the new rows runs on the
+		-- shards), the small cohort table copied to every node
+		EXECUTE 'SELECT pg_catalog.create_distributed_table($1, $2, colocate_with => $3)'
+			USING act_name::regclass, customer_column, source::text;
+		EXECUTE 'SELECT pg_catalog.create_reference_table($1)' USING coh_name::regclass;
+	END IF;
+
+	INSERT INTO retention.jobs (job_name, job_type, schedule, timezone, config, next_run)
+	VALUES (job_name, 'cohort_refresh', schedule, timezone,
+			jsonb_build_object('source', src_name, 'customer_column', customer_column,
+							   'time_column', time_column, 'amount_column', amount_column,
+							   'period_kind', period_kind, 'activity_table', act_name,
+							   'cohort_table', coh_name, 'mode', mode),
+			next)
+	RETURNING job_id INTO id;
+	RETURN id;
+END $$;
+COMMENT ON FUNCTION retention.create_cohort_job_in(name, text, regclass, text, text, text, text, text, text, text, text, text, text) IS
+	'internal: create_cohort_job with the schema that unqualified target names go into';
+
+CREATE FUNCTION retention.create_cohort_job(
+	job_name text, source regclass, customer_column text, time_column text, amount_column text,
+	period_kind text, activity_table text, cohort_table text, schedule text,
+	timezone text DEFAULT 'UTC', mode text DEFAULT 'on', targets text DEFAULT 'local')
+	RETURNS bigint LANGUAGE sql
+	RETURN retention.create_cohort_job_in(pg_catalog.current_schema(), job_name, source, customer_column,
+		time_column, amount_column, period_kind, activity_table, cohort_table, schedule, timezone, mode, targets);
+COMMENT ON FUNCTION retention.create_cohort_job(text, regclass, text, text, text, text, text, text, text, text, text, text) IS
+	'create a cohort-refresh job: creates the activity and cohort tables (unqualified names in the current schema; targets => ''distributed'' under Citus: the activity table colocated with the distributed source, the cohort table a reference table), which the job keeps fresh from the source on the schedule; the job runs as the calling role';
+
+ALTER TABLE retention.loyalty_programs ADD COLUMN node_watermarks jsonb;
+COMMENT ON COLUMN retention.loyalty_programs.node_watermarks IS
+	'for a source distributed by Citus, the watermark of each node group holding its shards as of the last refresh, taken on that node, and a digest of the shard placements; NULL as watermark is';
+
+CREATE OR REPLACE FUNCTION retention.loyalty_validate() RETURNS trigger
+	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
+DECLARE
+	p retention.loyalty_programs := NEW;
+	src regclass;
+	relk "char";
+	t jsonb;
+	k text;
+	n int;
+	prev record;
+	typ regtype;
+	msg text;
+	state text;
+BEGIN
+	-- a refresh recording its date needs no new validation
+	IF TG_OP = 'UPDATE' AND to_jsonb(NEW) - '{last_as_of,last_refresh,watermark,node_watermarks}'::text[]
+		= to_jsonb(OLD) - '{last_as_of,last_refresh,watermark,node_watermarks}'::text[] THEN
+		RETURN NEW;
+	END IF;
+	-- the program runs as its owner: only roles that may become the owner define it (the row
+	-- level security check comes after this trigger, which runs the owner's code)
+	IF NOT retention.can_run_as(p.owner) THEN
+		RAISE EXCEPTION 'permission denied to define a loyalty program owned by %', p.owner
+			USING ERRCODE = 'insufficient_privilege',
+			DETAIL = 'A program runs as its owner; only the owner, roles that may SET ROLE to it and superusers may define it.';
+	END IF;
+	-- changed rules: the stored states no longer apply, the next refresh replays everyone
+	NEW.watermark := NULL;
+	NEW.node_watermarks := NULL;
+	IF p.program_name IS NULL OR p.program_name = '' THEN
+		RAISE EXCEPTION 'loyalty program name must not be empty' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF p.qualification_window IS NULL
+		OR p.qualification_window NOT IN ('calendar_year', 'fiscal_year', 'rolling_months', 'anniversary_year') THEN
+		RAISE EXCEPTION 'unknown qualification window "%"', p.qualification_window
+			USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Use calendar_year, fiscal_year, rolling_months or anniversary_year.';
+	END IF;
+	IF p.qualification_window = 'rolling_months' THEN
+		IF p.window_months IS NULL OR p.window_months < 1 OR p.window_months > 120 THEN
+			RAISE EXCEPTION 'a rolling_months window needs window_months between 1 and 120, not %',
+				coalesce(p.window_months::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		IF p.status_years IS NOT NULL THEN
+			RAISE EXCEPTION 'status_years applies to year windows only'
+				USING ERRCODE = 'invalid_parameter_value', HINT = 'A rolling_months program holds a status for status_months.';
+		END IF;
+		NEW.status_months := coalesce(p.status_months, 0);
+	ELSE
+		IF p.window_months IS NOT NULL THEN
+			RAISE EXCEPTION 'window_months applies to rolling_months windows only' USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		IF p.status_months IS NOT NULL THEN
+			RAISE EXCEPTION 'status_months applies to rolling_months windows only'
+				USING ERRCODE = 'invalid_parameter_value', HINT = 'A year-window program holds a status for status_years.';
+		END IF;
+		NEW.status_years := coalesce(p.status_years, 1);
+	END IF;
+	IF coalesce(NEW.status_years, 0) < 0 OR coalesce(NEW.status_years, 0) > 10
+		OR coalesce(NEW.status_months, 0) < 0 OR coalesce(NEW.status_months, 0) > 120 THEN
+		RAISE EXCEPTION 'status duration out of range' USING ERRCODE = 'invalid_parameter_value',
+			DETAIL = 'status_years must be between 0 and 10, status_months between 0 and 120.';
+	END IF;
+	IF p.qualification_window = 'fiscal_year' THEN
+		IF p.fiscal_first_month IS NULL OR p.fiscal_first_month NOT BETWEEN 1 AND 12 THEN
+			RAISE EXCEPTION 'a fiscal_year window needs fiscal_first_month between 1 and 12, not %',
+				coalesce(p.fiscal_first_month::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	ELSIF p.fiscal_first_month IS NOT NULL THEN
+		RAISE EXCEPTION 'fiscal_first_month applies to fiscal_year windows only' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF p.downgrade_policy NOT IN ('reevaluate', 'one_tier') THEN
+		RAISE EXCEPTION 'unknown downgrade policy "%"', p.downgrade_policy USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Use reevaluate (fall to the tier still qualified for) or one_tier (one rank at a time).';
+	END IF;
+	IF p.grace_days < 0 OR p.grace_days > 3660 THEN
+		RAISE EXCEPTION 'grace period of % days is out of range', p.grace_days USING ERRCODE = 'invalid_parameter_value',
+			DETAIL = 'The grace period must be between 0 and 3660 days.';
+	END IF;
+	IF p.match NOT IN ('all', 'any') THEN
+		RAISE EXCEPTION 'unknown threshold match "%"', p.match USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Use all (every threshold of a tier must be met) or any (one is enough).';
+	END IF;
+	IF p.base_tier IS NULL OR p.base_tier = '' THEN
+		RAISE EXCEPTION 'base tier name must not be empty' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM now() AT TIME ZONE p.timezone;		-- validates the time zone
+
+	-- tiers
+	IF jsonb_typeof(p.tiers) IS DISTINCT FROM 'array' OR jsonb_array_length(p.tiers) = 0 THEN
+		RAISE EXCEPTION 'tiers must be a non-empty JSON array' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'For example: [{"name": "VIB", "rank": 1, "min_amount": 350}, {"name": "Rouge", "rank": 2, "min_amount": 1000}].';
+	END IF;
+	FOR t IN SELECT x FROM jsonb_array_elements(p.tiers) x LOOP
+		IF jsonb_typeof(t) <> 'object' THEN
+			RAISE EXCEPTION 'a tier must be a JSON object, not %', t USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		FOR k IN SELECT jsonb_object_keys(t) LOOP
+			IF k NOT IN ('name', 'rank', 'min_amount', 'min_orders') THEN
+				RAISE EXCEPTION 'unknown tier attribute "%"', k USING ERRCODE = 'invalid_parameter_value',
+					HINT = 'A tier has a name, a rank, min_amount and/or min_orders.';
+			END IF;
+		END LOOP;
+		IF jsonb_typeof(t->'name') IS DISTINCT FROM 'string' OR t->>'name' = '' THEN
+			RAISE EXCEPTION 'every tier needs a non-empty name' USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = format('Tier %s has none.', t);
+		END IF;
+		IF jsonb_typeof(t->'rank') IS DISTINCT FROM 'number' OR (t->>'rank')::numeric <> trunc((t->>'rank')::numeric)
+			OR (t->>'rank')::numeric NOT BETWEEN 1 AND 1000 THEN
+			RAISE EXCEPTION 'tier "%" needs a whole rank between 1 and 1000', t->>'name'
+				USING ERRCODE = 'invalid_parameter_value', DETAIL = 'Rank 0 is the base tier.';
+		END IF;
+		IF t ? 'min_amount' AND jsonb_typeof(t->'min_amount') IS DISTINCT FROM 'number' THEN
+			RAISE EXCEPTION 'min_amount of tier "%" must be a number', t->>'name' USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		IF t ? 'min_orders' AND (jsonb_typeof(t->'min_orders') IS DISTINCT FROM 'number'
+								 OR (t->>'min_orders')::numeric <> trunc((t->>'min_orders')::numeric)) THEN
+			RAISE EXCEPTION 'min_orders of tier "%" must be a whole number', t->>'name' USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		IF (t->>'min_amount')::numeric <> round((t->>'min_amount')::numeric, 4) THEN
+			RAISE EXCEPTION 'min_amount of tier "%" has more than 4 decimal places', t->>'name'
+				USING ERRCODE = 'invalid_parameter_value', DETAIL = 'Amounts are exact to 1/10000.';
+		END IF;
+		IF (t->>'min_amount')::numeric < 0 OR (t->>'min_orders')::numeric < 0 THEN
+			RAISE EXCEPTION 'tier "%" has a negative threshold', t->>'name' USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = 'Thresholds on spend and orders must be zero or more.';
+		END IF;
+		IF (t->>'min_orders')::numeric > 2147483647 THEN
+			RAISE EXCEPTION 'min_orders of tier "%" is out of range', t->>'name' USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		IF NOT (t ? 'min_amount' OR t ? 'min_orders') THEN
+			RAISE EXCEPTION 'tier "%" has no threshold', t->>'name' USING ERRCODE = 'invalid_parameter_value',
+				HINT = 'Give min_amount, min_orders or both.';
+		END IF;
+		IF t ? 'min_amount' AND p.amount_column IS NULL THEN
+			RAISE EXCEPTION 'tier "%" has a spend threshold but the program has no amount column', t->>'name'
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	END LOOP;
+	SELECT x->>'name' INTO k FROM jsonb_array_elements(p.tiers) x
+	GROUP BY x->>'name' HAVING count(*) > 1 LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'duplicate tier name "%"', k USING ERRCODE = 'duplicate_object';
+	END IF;
+	IF EXISTS (SELECT FROM jsonb_array_elements(p.tiers) x WHERE x->>'name' = p.base_tier) THEN
+		RAISE EXCEPTION 'tier name "%" is the base tier''s name', p.base_tier USING ERRCODE = 'duplicate_object';
+	END IF;
+	SELECT (x->>'rank')::int INTO n FROM jsonb_array_elements(p.tiers) x
+	GROUP BY (x->>'rank')::int HAVING count(*) > 1 LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'duplicate tier rank %', n USING ERRCODE = 'duplicate_object';
+	END IF;
+	-- every threshold a tier shares with a lower tier must be higher than that tier's
+	SELECT lo.x->>'name' AS lo_name, hi.x->>'name' AS hi_name,
+		   CASE WHEN (hi.x->>'min_amount')::numeric <= (lo.x->>'min_amount')::numeric THEN 'spend' ELSE 'orders' END AS what
+	INTO prev
+	FROM jsonb_array_elements(p.tiers) lo(x), jsonb_array_elements(p.tiers) hi(x)
+	WHERE (hi.x->>'rank')::int > (lo.x->>'rank')::int
+	  AND ((hi.x->>'min_amount')::numeric <= (lo.x->>'min_amount')::numeric
+		   OR (hi.x->>'min_orders')::numeric <= (lo.x->>'min_orders')::numeric)
+	ORDER BY (lo.x->>'rank')::int, (hi.x->>'rank')::int LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'tier thresholds must increase with rank' USING ERRCODE = 'invalid_parameter_value',
+			DETAIL = format('Tier "%s" ranks above "%s" but its %s threshold is not higher.', prev.hi_name, prev.lo_name, prev.what);
+	END IF;
+
+	-- the source and its columns
+	src := to_regclass(p.source);
+	IF src IS NULL THEN
+		RAISE EXCEPTION 'relation "%" does not exist', p.source USING ERRCODE = 'undefined_table';
+	END IF;
+	SELECT c.relkind, format('%I.%I', s.nspname, c.relname) INTO relk, NEW.source
+	FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE c.oid = src;
+	IF relk NOT IN ('r', 'p', 'v', 'm', 'f') THEN
+		RAISE EXCEPTION '"%" is not a table or view', p.source USING ERRCODE = 'wrong_object_type';
+	END IF;
+	IF NOT has_table_privilege(p.owner, src, 'SELECT') THEN
+		RAISE EXCEPTION 'permission denied for table %', p.source USING ERRCODE = 'insufficient_privilege',
+			DETAIL = format('A loyalty program reads its source as its owner, %s, who may not read it.', p.owner);
+	END IF;
+	PERFORM retention.refuse_untracked_citus_source(src, format('loyalty program "%s"', p.program_name), true);
+	SELECT a.atttypid INTO typ FROM pg_attribute a
+	WHERE a.attrelid = src AND a.attname = p.customer_column AND a.attnum > 0 AND NOT a.attisdropped;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'column "%" of relation "%" does not exist', p.customer_column, p.source USING ERRCODE = 'undefined_column';
+	END IF;
+	SELECT a.atttypid INTO typ FROM pg_attribute a
+	WHERE a.attrelid = src AND a.attname = p.time_column AND a.attnum > 0 AND NOT a.attisdropped;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'column "%" of relation "%" does not exist', p.time_column, p.source USING ERRCODE = 'undefined_column';
+	END IF;
+	IF typ NOT IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype) THEN
+		RAISE EXCEPTION 'time column "%" is of type %', p.time_column, typ USING ERRCODE = 'datatype_mismatch',
+			HINT = 'Use a date, timestamp or timestamptz column.';
+	END IF;
+	IF p.amount_column IS NOT NULL THEN
+		SELECT a.atttypid INTO typ FROM pg_attribute a
+		WHERE a.attrelid = src AND a.attname = p.amount_column AND a.attnum > 0 AND NOT a.attisdropped;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'column "%" of relation "%" does not exist', p.amount_column, p.source USING ERRCODE = 'undefined_column';
+		END IF;
+		IF typ NOT IN ('numeric'::regtype, 'smallint'::regtype, 'integer'::regtype, 'bigint'::regtype,
+					   'real'::regtype, 'double precision'::regtype) THEN
+			RAISE EXCEPTION 'amount column "%" is of type %', p.amount_column, typ USING ERRCODE = 'datatype_mismatch',
+				HINT = 'Use a numeric, integer or floating-point column.';
+		END IF;
+	END IF;
+	IF p.exclude IS NOT NULL THEN
+		IF p.exclude ~ '(;|--|/\*)' OR btrim(p.exclude) = '' THEN
+			RAISE EXCEPTION 'invalid exclusion expression: %', p.exclude USING ERRCODE = 'syntax_error',
+				DETAIL = 'An exclusion is one boolean expression, without semicolons or comments.';
+		END IF;
+		BEGIN
+			-- the expression is the owner's code: planned as the owner, restricted (src/job_run.c)
+			PERFORM retention.loyalty_check_exclusion(p.owner, src, p.exclude);
+		EXCEPTION WHEN OTHERS THEN
+			GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+			RAISE EXCEPTION 'invalid exclusion expression: %', p.exclude USING ERRCODE = state,
+				DETAIL = msg, HINT = 'Write a boolean expression on the source row, aliased s, such as s.amount < 0.';
+		END;
+	END IF;
+	RETURN NEW;
+END $$;
+COMMENT ON FUNCTION retention.loyalty_validate() IS
+	'internal: reject a loyalty program row that breaks a rule (window, thresholds, tiers, source columns, exclusion)';
+
+CREATE OR REPLACE FUNCTION retention.loyalty_eval_sql(p retention.loyalty_programs, as_of date, cond text DEFAULT 'true',
+	resume_after date DEFAULT NULL, state_cond text DEFAULT 'false')
+	RETURNS text
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, retention, pg_temp AS $$
+DECLARE
+	src regclass := to_regclass(p.source);
+	col text;
+	rows text;
+	amount text;
+	counted text;
+	day text;
+BEGIN
+	IF src IS NULL THEN
+		RAISE EXCEPTION 'relation "%" of loyalty program "%" does not exist', p.source, p.program_name
+			USING ERRCODE = 'undefined_table', HINT = 'Recreate the table, or point the program at another source.';
+	END IF;
+	-- the source may have changed since the program was defined
+	FOREACH col IN ARRAY ARRAY[p.customer_column, p.time_column, p.amount_column] LOOP
+		IF col IS NOT NULL AND NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = src AND a.attname = col
+										   AND a.attnum > 0 AND NOT a.attisdropped) THEN
+			RAISE EXCEPTION 'column "%" of relation "%" does not exist', col, p.source
+				USING ERRCODE = 'undefined_column',
+				HINT = format('Loyalty program "%s" reads it; restore the column or change the program.', p.program_name);
+		END IF;
+	END LOOP;
+	amount := CASE WHEN p.amount_column IS NULL THEN '0::numeric' ELSE format('s.%I::numeric', p.amount_column) END;
+	counted := CASE WHEN p.exclude IS NULL THEN 'true' ELSE format('NOT coalesce((%s)::boolean, false)', p.exclude) END;
+	-- the day of a row: a timestamptz's in the program's time zone, named in the query so that
+	-- every node reading rows (Citus workers too) takes the same day; local_date looks the zone
+	-- up once per query, where AT TIME ZONE does so for each row
+	IF (SELECT a.atttypid FROM pg_attribute a WHERE a.attrelid = src AND a.attname = p.time_column
+		AND a.attnum > 0 AND NOT a.attisdropped) = 'timestamptz'::regtype THEN
+		day := format('retention.local_date(s.%I, %L)', p.time_column, p.timezone);
+	ELSE
+		day := format('s.%I::date', p.time_column);
+	END IF;
+	-- the source rows up to as_of
+	rows := format('FROM %1$s s WHERE s.%2$I IS NOT NULL AND s.%3$I < %4$s AND (%5$s)',
+				   src, p.customer_column, p.time_column, retention.loyalty_day_start(p, as_of + 1), cond);
+	IF resume_after IS NULL THEN
+		RETURN format('SELECT s.%1$I AS customer, %2$s AS r %3$s GROUP BY s.%1$I',
+					  p.customer_column, retention.loyalty_agg_sql(p, day, amount, counted, as_of), rows);
+	END IF;
+	RETURN format('SELECT x.customer, %1$s AS r FROM ('
+				  'SELECT s.%2$I AS customer, %3$s AS day, %4$s AS amount, %5$s AS counted, NULL::int AS tier_rank, '
+				  'NULL::date AS since, NULL::date AS expires, NULL::date AS grace_ends, NULL::date AS member_since, '
+				  'NULL::date[] AS qualified_until %6$s '
+				  'UNION ALL SELECT t.%2$I, NULL, NULL, NULL, t.tier_rank, t.since, t.expires, t.grace_ends, t.member_since, '
+				  't.qualified_until FROM %7$s t WHERE %8$s) x GROUP BY x.customer',
+				  retention.loyalty_agg_sql(p, 'x.day', 'x.amount', 'x.counted', as_of,
+					  format('%L::date, x.tier_rank, x.since, x.expires, x.grace_ends, x.member_since, x.qualified_until', resume_after)),
+				  p.customer_column, day, amount, counted, rows, p.tier_table, state_cond);
+END $$;
+COMMENT ON FUNCTION retention.loyalty_eval_sql(retention.loyalty_programs, date, text, date, text) IS
+	'internal: the query that evaluates the customers of a loyalty program as of a date, from all their rows or from stored states (days of timestamptz rows in the program''s time zone, named in the query)';
+
+CREATE FUNCTION retention.query_rows(query text) RETURNS SETOF record
+	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
+BEGIN
+	RETURN QUERY EXECUTE query;
+END $$;
+COMMENT ON FUNCTION retention.query_rows(text) IS
+	'internal: run a query as a statement of its own and return its rows (a loyalty refresh over a Citus table reads its evaluation this way)';
+
+CREATE OR REPLACE FUNCTION retention.refresh_loyalty_as_owner(program_id bigint, as_of date, rebuild boolean, full_refresh boolean)
+	RETURNS bigint
+	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp SET client_min_messages = warning
+	-- the refresh is one statement of several parts, most of them small: compiling it costs
+	-- more than it saves
+	SET jit = off AS $$
+DECLARE
+	p retention.loyalty_programs := retention.loyalty_lock_as_owner(program_id);	-- serializes refreshes
+	program_name text := p.program_name;
+	tt regclass;
+	ht regclass;
+	src regclass;
+	cust text;
+	tcol text;
+	n bigint;
+	written bigint := 0;
+	tz text;
+	upto xid8;
+	node_upto jsonb;
+	incremental boolean;
+	after date := p.last_as_of;
+	lo date;
+	entering text;
+	scan text;
+	xmin_test text;
+	eval text;
+	hist_cond text;
+	hist_conflict text;
+	pre text := '';
+	stale text;
+	fields text;
+	cols text;
+	sets text;
+	tcols text;
+	ecols text;
+BEGIN
+	IF as_of IS NULL OR rebuild IS NULL OR full_refresh IS NULL THEN
+		RAISE EXCEPTION 'as_of, rebuild and full_refresh must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF NOT isfinite(as_of) THEN
+		RAISE EXCEPTION 'as_of must be a finite date' USING ERRCODE = 'datetime_field_overflow';
+	END IF;
+	tt := to_regclass(p.tier_table);
+	ht := to_regclass(p.history_table);
+	IF tt IS NULL OR ht IS NULL THEN
+		RAISE EXCEPTION 'relation "%" of loyalty program "%" does not exist',
+			CASE WHEN tt IS NULL THEN p.tier_table ELSE p.history_table END, program_name
+			USING ERRCODE = 'undefined_table', HINT = 'Drop the program and create it again.';
+	END IF;
+	src := to_regclass(p.source);
+	IF src IS NULL THEN
+		RAISE EXCEPTION 'relation "%" of loyalty program "%" does not exist', p.source, p.program_name
+			USING ERRCODE = 'undefined_table', HINT = 'Recreate the table, or point the program at another source.';
+	END IF;
+	cust := p.customer_column;
+	tcol := p.time_column;
+
+	-- Every transaction below upto (on a distributed source: below each node's entry of
+	-- node_upto) has finished, so the rows it inserted are visible to the statements below;
+	-- rows of later transactions count as new at the next refresh (the watermark test of the
+	-- cohort jobs, docs/jobs.md). Incremental: go on from the states the tier table holds as
+	-- of the last refresh's date. Otherwise every customer is replayed from all its rows.
+	-- Late rows (below) are those of any transaction from the watermark on: replaying a
+	-- customer twice is harmless.
+	SELECT x.incremental, x.scan, x.filter, x.new_watermark, x.new_node_watermarks
+	INTO incremental, scan, xmin_test, upto, node_upto
+	FROM retention.source_changes(src, p.watermark, p.node_watermarks,
+								  NOT rebuild AND NOT full_refresh AND after IS NOT NULL AND as_of >= after, true,
+								  format('loyalty program "%s"', program_name)) x;
+
+	tz := retention.loyalty_set_timezone(p.timezone);
+	IF NOT incremental THEN
+		-- the history first: a rebuild (after the rules changed) or a refresh as of an earlier
+		-- date removes what the replay does not give any more
+		IF rebuild THEN
+			EXECUTE format('DELETE FROM %s', ht);
+			GET DIAGNOSTICS n = ROW_COUNT;
+			written := written + n;
+		ELSIF as_of < after THEN
+			EXECUTE format('DELETE FROM %s WHERE changed_on > %L', ht, as_of);
+			GET DIAGNOSTICS n = ROW_COUNT;
+			written := written + n;
+		END IF;
+		eval := retention.loyalty_eval_sql(p, as_of);
+		-- history: the changes dated on or after the previous refresh's date (a later run on
+		-- the same day records that day's new changes; all of them on the first refresh or a
+		-- rebuild)
+		hist_cond := CASE WHEN rebuild OR after IS NULL THEN 'true' ELSE format('c.changed_on >= %L', after) END;
+		hist_conflict := 'DO NOTHING';
+		-- customers without rows any more leave the tier table
+		stale := format('DELETE FROM %1$s t WHERE NOT EXISTS (SELECT FROM e WHERE e.customer = t.%2$I) RETURNING 1', tt, cust);
+		-- Over a Citus table, the evaluation of every customer runs as a query of its own
+		-- (pushed down to the shards), whose result the statement below reads from memory:
+		-- as part of the statement, Citus would plan it as a subplan whose result file each
+		-- reader of e parses again (docs/citus.md). An incremental refresh evaluates few
+		-- customers and is left as it is.
+		IF (retention.citus_layout(src)).kind IS NOT NULL THEN
+			eval := format('SELECT * FROM retention.query_rows(%L) AS q(customer %s, r retention.loyalty_result)',
+						   eval, (retention.job_column(src, cust)).typname);
+		END IF;
+	ELSE
+		-- Everything below is one statement, so one snapshot: the late rows found are exactly
+		-- those the replay reads.
+		-- Late rows: rows inserted since the last refresh (any visible row whose inserting
+		-- transaction is not below the watermark), dated on or before its date. Their
+		-- customers are replayed from all their rows and get their history recorded anew.
+		pre := format('late AS MATERIALIZED (SELECT DISTINCT s.%1$I AS customer FROM %2$s s '
+					  'WHERE s.%1$I IS NOT NULL AND s.%3$I < %4$s AND %5$s), ',
+					  cust, scan, tcol, retention.loyalty_day_start(p, after + 1), xmin_test);
+		-- the customers whose standing can change between the two dates: rows dated after the
+		-- last refresh, rows leaving a rolling window, statuses, grace periods and year windows
+		-- ending, late rows. The others' tier rows stay as they are.
+		entering := format('s.%1$I >= %2$s AND s.%1$I < %3$s', tcol,
+						   retention.loyalty_day_start(p, after + 1), retention.loyalty_day_start(p, as_of + 1));
+		IF p.qualification_window = 'rolling_months' THEN
+			-- a row of day o leaves the window on o + window_months months: those leaving
+			-- after the last refresh, up to as_of
+			entering := entering || format(' OR s.%1$I >= %2$s AND s.%1$I < %3$s', tcol,
+				retention.loyalty_day_start(p, retention.loyalty_first_in_window(after, p.window_months)),
+				retention.loyalty_day_start(p, retention.loyalty_first_in_window(as_of, p.window_months)));
+		END IF;
+		pre := pre || format('events AS MATERIALIZED (SELECT s.%1$I AS customer FROM %2$s s WHERE s.%1$I IS NOT NULL AND (%3$s) '
+							 'UNION SELECT t.%1$I FROM %4$s t WHERE t.expires <= %5$L OR t.grace_ends <= %5$L OR t.window_end <= %5$L '
+							 'UNION SELECT customer FROM late), ',
+							 cust, src, entering, tt, as_of);
+		-- the rows a replay from the stored state needs: those of the qualification window of
+		-- the day after the last refresh on (rows before it are in the stored state)
+		lo := CASE p.qualification_window
+			WHEN 'rolling_months' THEN retention.loyalty_first_in_window(after + 1, p.window_months)
+			WHEN 'calendar_year' THEN date_trunc('year', after + 1)::date
+			WHEN 'fiscal_year' THEN make_date(extract(year FROM after + 1)::int
+											  - (extract(month FROM after + 1) < p.fiscal_first_month)::int,
+											  p.fiscal_first_month, 1)
+			ELSE ((after + 1) - interval '1 year')::date - 7 END;
+		eval := retention.loyalty_eval_sql(p, as_of,
+			format('s.%1$I IN (SELECT customer FROM events) AND (s.%2$I >= %3$s OR s.%1$I IN (SELECT customer FROM late))',
+				   cust, tcol, retention.loyalty_day_start(p, lo)),
+			after,
+			format('t.%1$I IN (SELECT customer FROM events) AND NOT EXISTS (SELECT FROM late WHERE late.customer = t.%1$I)', cust));
+		-- a late customer's history is recorded anew (changes on days the replay no longer
+		-- gives are deleted, the others upserted); the others' replay gives only changes after
+		-- the last refresh's date
+		stale := format('DELETE FROM %1$s h WHERE h.%2$I IN (SELECT customer FROM late) AND NOT EXISTS '
+						'(SELECT FROM e, unnest(e.h) c WHERE e.customer = h.%2$I AND c.changed_on = h.changed_on) RETURNING 1', ht, cust);
+		hist_cond := 'true';
+		hist_conflict := 'DO UPDATE SET from_tier = excluded.from_tier, to_tier = excluded.to_tier, reason = excluded.reason '
+			'WHERE (h.from_tier, h.to_tier, h.reason) IS DISTINCT FROM (excluded.from_tier, excluded.to_tier, excluded.reason)';
+	END IF;
+
+	-- One statement evaluates the customers and writes both tables with plain INSERT, UPDATE
+	-- and DELETE: readers see the previous rows until commit and are not blocked. Tier rows
+	-- are rewritten only when they change.
+	-- A rolling window is the same for everybody and moves every day: it is not stored per
+	-- row (it ends at last_as_of), so that a daily refresh rewrites only the customers whose
+	-- standing changed. Changed rows are updated in place and new customers inserted (no
+	-- ON CONFLICT, which locks every row it looks at: refreshes of a program take turns on
+	-- the program's row, so no one else inserts customers meanwhile).
+	SELECT string_agg(CASE WHEN p.qualification_window = 'rolling_months' AND col IN ('window_start', 'window_end')
+						   THEN format('NULL::date AS %I', col) ELSE format('(st).%1$I AS %1$I', col) END, ', ' ORDER BY i),
+		   string_agg(format('%I', col), ', ' ORDER BY i),
+		   string_agg(format('%1$I = e.%1$I', col), ', ' ORDER BY i),
+		   string_agg(format('t.%I', col), ', ' ORDER BY i),
+		   string_agg(format('e.%I', col), ', ' ORDER BY i)
+	INTO fields, cols, sets, tcols, ecols
+	FROM unnest(ARRAY['tier', 'tier_rank', 'since', 'expires', 'grace_ends', 'window_start', 'window_end',
+					  'qualifying_amount', 'qualifying_orders', 'amount_to_keep', 'orders_to_keep', 'next_tier',
+					  'amount_to_next', 'orders_to_next', 'member_since', 'qualified_until']) WITH ORDINALITY c(col, i);
+	EXECUTE format('WITH %1$s e AS MATERIALIZED (SELECT customer, h, %2$s FROM '
+				   '(SELECT customer, (r).state AS st, (r).history AS h FROM (%3$s) x OFFSET 0) y), '
+				   'upd AS (UPDATE %4$s AS t SET %5$s FROM e WHERE t.%6$I = e.customer '
+				   'AND (%7$s) IS DISTINCT FROM (%8$s) RETURNING 1), '
+				   'ins AS (INSERT INTO %4$s (%6$I, %9$s) SELECT customer, %9$s FROM e '
+				   'WHERE NOT EXISTS (SELECT FROM %4$s t WHERE t.%6$I = e.customer) RETURNING 1), '
+				   'removed AS (%10$s), '
+				   'hist AS (INSERT INTO %11$s AS h (%6$I, changed_on, from_tier, to_tier, reason) '
+				   'SELECT e.customer, c.changed_on, c.from_tier, c.to_tier, c.reason FROM e, unnest(e.h) c WHERE %12$s '
+				   'ON CONFLICT (%6$I, changed_on) %13$s RETURNING 1) '
+				   'SELECT (SELECT count(*) FROM upd) + (SELECT count(*) FROM ins) + (SELECT count(*) FROM removed) '
+				   '+ (SELECT count(*) FROM hist)',
+				   pre, fields, eval, tt, sets, cust, tcols, ecols, cols, stale, ht, hist_cond, hist_conflict)
+		INTO n;
+	PERFORM retention.loyalty_set_timezone(tz);
+	written := written + n;
+
+	UPDATE retention.loyalty_programs x SET last_as_of = refresh_loyalty_as_owner.as_of, last_refresh = now(),
+		watermark = upto, node_watermarks = node_upto
+	WHERE x.program_id = p.program_id;
+	RETURN written;
+END $$;
+COMMENT ON FUNCTION retention.refresh_loyalty_as_owner(bigint, date, boolean, boolean) IS
+	'internal: the refresh of a loyalty program, run as its owner in a security-restricted operation by refresh_loyalty';
+
+CREATE OR REPLACE FUNCTION retention.create_loyalty_job(job_name text, program_name text, schedule text, timezone text DEFAULT 'UTC')
+	RETURNS bigint
+	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
+DECLARE
+	p retention.loyalty_programs;
+	id bigint;
+	next timestamptz;
+BEGIN
+	IF job_name IS NULL OR job_name = '' THEN
+		RAISE EXCEPTION 'job name must not be empty' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF schedule IS NULL OR timezone IS NULL THEN
+		RAISE EXCEPTION 'schedule and timezone must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	p := retention.loyalty_lookup(program_name);
+	IF EXISTS (SELECT FROM retention.jobs j WHERE j.job_name = create_loyalty_job.job_name AND j.owner = p.owner) THEN
+		RAISE EXCEPTION 'job "%" already exists', job_name USING ERRCODE = 'duplicate_object';
+	END IF;
+	PERFORM retention.refuse_on_worker(format('job "%s"', job_name));
+	next := retention.next_run_time(schedule, now(), timezone);	-- validates schedule and time zone
+	INSERT INTO retention.jobs (job_name, job_type, owner, schedule, timezone, config, next_run)
+	VALUES (job_name, 'loyalty_refresh', p.owner, schedule, timezone,
+			jsonb_build_object('program', p.program_name),
+			next)
+	RETURNING job_id INTO id;
+	RETURN id;
+END $$;
+COMMENT ON FUNCTION retention.create_loyalty_job(text, text, text, text) IS
+	'create a job that refreshes a loyalty program on a schedule as of the run''s date in the job''s time zone; the job belongs to, and runs as, the program''s owner';

@@ -55,11 +55,15 @@ COMMENT ON FUNCTION retention.customer_period(timestamp, text) IS
 CREATE FUNCTION retention.customer_period(timestamptz, kind text) RETURNS retention.customer_period
 	AS 'MODULE_PATHNAME', 'customer_period_from_timestamptz' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retention.customer_period(timestamptz, text) IS
-	'the period of the given kind that contains the timestamp''s date in the session time zone';
+	'the period of the given kind that contains the timestamp''s date in the session time zone of the node that evaluates it (under Citus a worker''s: prefer the form with a time zone)';
 CREATE FUNCTION retention.customer_period(timestamptz, kind text, tz text) RETURNS retention.customer_period
 	AS 'MODULE_PATHNAME', 'customer_period_from_timestamptz_zone' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retention.customer_period(timestamptz, text, text) IS
 	'the period of the given kind that contains the timestamp''s date in the given time zone';
+CREATE FUNCTION retention.local_date(timestamptz, tz text) RETURNS date
+	AS 'MODULE_PATHNAME', 'local_date' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.local_date(timestamptz, text) IS
+	'the calendar date of an instant in the given time zone, as (ts AT TIME ZONE tz)::date but with the zone looked up once per query; the same on every node';
 
 -- comparison
 CREATE FUNCTION retention.customer_period_lt(retention.customer_period, retention.customer_period) RETURNS bool
@@ -1692,6 +1696,183 @@ END $$;
 COMMENT ON FUNCTION retention.new_rows_scan(regclass, xid8, xid8) IS
 	'internal: the relation and condition that read the rows of a table inserted by transactions in [since, upto)';
 
+-- Citus (docs/citus.md). A distributed table's rows are in shards on several nodes, each node
+-- with its own transaction ids: a refresh keeps one watermark per node group holding shards,
+-- taken on that node, and its scan of the source is filtered by xmin_is_new_on_node, which
+-- Citus pushes down to the shards, where each node applies its own window.
+CREATE FUNCTION retention.node_group() RETURNS int
+	AS 'MODULE_PATHNAME', 'node_group' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.node_group() IS
+	'this server''s Citus node group (pg_dist_local_group: 0 on the coordinator), NULL when Citus is not installed';
+CREATE FUNCTION retention.xmin_is_new_on_node(tableoid oid, ctid tid, xmin xid, groups int[], since xid8[], upto xid8[])
+	RETURNS boolean
+	AS 'MODULE_PATHNAME', 'xmin_is_new_on_node' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.xmin_is_new_on_node(oid, tid, xid, int[], xid8[], xid8[]) IS
+	'xmin_is_new with the transaction window [since[i], upto[i]) of the Citus node group groups[i] that evaluates it; the watermark test of refreshes over distributed tables, pushed down to the shards';
+
+-- How a Citus table's rows are laid out: kind is NULL for a table Citus does not manage,
+-- 'distributed' when each shard has one placement (hash- or range-distributed, single-shard
+-- and Citus local tables), 'replicated' otherwise (reference tables, replicated shards: a read
+-- may go to any copy, each with transaction ids of its own node, so changes cannot be told
+-- apart by xmin); layout is a digest of the placements (shard, placement, group) of the table
+-- and its partitions, which changes when a shard moves, splits or is copied; groups are the
+-- node groups holding placements.
+CREATE FUNCTION retention.citus_layout(src regclass, OUT kind text, OUT layout text, OUT groups int[])
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, retention, pg_temp AS $$
+BEGIN
+	IF retention.node_group() IS NULL THEN
+		RETURN;
+	END IF;
+	-- dynamic SQL: Citus's catalogs exist only where Citus is installed
+	EXECUTE 'WITH rels AS (SELECT t.relid FROM pg_catalog.pg_partition_tree($1) t UNION SELECT $1), '
+			'pl AS (SELECT sh.shardid, p.placementid, p.groupid FROM pg_catalog.pg_dist_shard sh '
+			'JOIN pg_catalog.pg_dist_placement p ON p.shardid = sh.shardid WHERE sh.logicalrelid IN (SELECT relid FROM rels)) '
+			'SELECT CASE WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_dist_partition d WHERE d.logicalrelid = $1) THEN NULL '
+			'WHEN (SELECT max(c) FROM (SELECT count(*) AS c FROM pl GROUP BY shardid) x) > 1 THEN ''replicated'' '
+			'ELSE ''distributed'' END, '
+			'(SELECT md5(string_agg(format(''%s:%s:%s'', shardid, placementid, groupid), '','' ORDER BY shardid, placementid)) FROM pl), '
+			'(SELECT array_agg(DISTINCT groupid ORDER BY groupid) FROM pl)'
+		INTO kind, layout, groups USING src;
+	IF kind IS NULL THEN
+		layout := NULL;
+		groups := NULL;
+	END IF;
+END $$;
+COMMENT ON FUNCTION retention.citus_layout(regclass) IS
+	'internal: is a table distributed by Citus with one placement per shard (distributed) or replicated, a digest of its shard placements and the node groups holding them (NULL kind: not a Citus table)';
+
+-- An error for a Citus source whose changes cannot be tracked (citus_layout: replicated):
+-- what ("job \"x\"") could only read it in full. creating: what is being created, rather than
+-- refreshed incrementally.
+CREATE FUNCTION retention.refuse_untracked_citus_source(src regclass, what text, creating boolean) RETURNS void
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, retention, pg_temp AS $$
+DECLARE
+	detail text := 'It is a Citus reference table or has replicated shards: a read may go to any copy, and each copy''s rows carry the transaction ids of its own node.';
+BEGIN
+	IF (retention.citus_layout(src)).kind IS DISTINCT FROM 'replicated' THEN
+		RETURN;
+	ELSIF creating THEN
+		RAISE EXCEPTION 'cannot create % over %: its changes cannot be tracked', what, src
+			USING ERRCODE = 'feature_not_supported', DETAIL = detail,
+			HINT = 'Make the source a distributed table with one placement per shard (create_distributed_table), or use a view of it as the source, which every refresh reads in full.';
+	ELSE
+		RAISE EXCEPTION 'cannot refresh % incrementally: the changes of % cannot be tracked', what, src
+			USING ERRCODE = 'feature_not_supported', DETAIL = detail,
+			HINT = 'Refresh with full_refresh => true, or make the source a distributed table with one placement per shard (create_distributed_table).';
+	END IF;
+END $$;
+COMMENT ON FUNCTION retention.refuse_untracked_citus_source(regclass, text, boolean) IS
+	'internal: an error when a source is a Citus table whose changes cannot be told apart (a reference table, replicated shards), for a job or program being created or refreshed incrementally';
+
+-- An error on a Citus worker node (node group above 0), where the scheduler never runs:
+-- what names the object that would never be scheduled there.
+CREATE FUNCTION retention.refuse_on_worker(what text) RETURNS void
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, retention, pg_temp AS $$
+BEGIN
+	IF retention.node_group() > 0 THEN
+		RAISE EXCEPTION 'cannot create % on a Citus worker node', what USING ERRCODE = 'feature_not_supported',
+			DETAIL = format('This node is in Citus node group %s; the scheduler runs jobs only on the coordinator (group 0).',
+							retention.node_group()),
+			HINT = 'Create it on the coordinator.';
+	END IF;
+END $$;
+COMMENT ON FUNCTION retention.refuse_on_worker(text) IS
+	'internal: an error on a Citus worker node, where the scheduler runs no jobs';
+
+-- The watermark of this node for a refresh, run on each node by node_watermarks: its group,
+-- the xmin of a new snapshot (every transaction below it has finished), and whether the
+-- refresh can go on from this node's entry in old (a map group -> watermark) on this node.
+CREATE FUNCTION retention.node_watermark(old jsonb) RETURNS jsonb
+	LANGUAGE sql STABLE SET search_path = pg_catalog, retention, pg_temp
+	RETURN (SELECT jsonb_build_object('group', g, 'upto', upto::text,
+									  'usable', coalesce(retention.watermark_usable((old->>(g::text))::xid8, upto), false))
+			FROM (SELECT retention.node_group() AS g, pg_snapshot_xmin(pg_current_snapshot()) AS upto) x);
+COMMENT ON FUNCTION retention.node_watermark(jsonb) IS
+	'internal: this node''s Citus group, the xmin of a new snapshot, and whether the old watermark of this group can be gone on from';
+
+-- The watermarks of the node groups holding a distributed source's shards, each taken on its
+-- node (run_command_on_all_nodes, as the current role), with the source's layout:
+-- taken = {"layout": digest, "nodes": {group: watermark}}; usable: can a refresh go on from
+-- old (same layout, every node's watermark usable)? An error when a node cannot answer.
+CREATE FUNCTION retention.node_watermarks(src regclass, old jsonb, OUT taken jsonb, OUT usable boolean)
+	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
+DECLARE
+	l record := retention.citus_layout(src);
+	answers jsonb;
+	failed text;
+BEGIN
+	EXECUTE 'SELECT jsonb_agg(CASE WHEN r.success THEN r.result::jsonb END), '
+			'string_agg(CASE WHEN NOT r.success THEN format(''node %s: %s'', r.nodeid, r.result) END, ''; '') '
+			'FROM pg_catalog.run_command_on_all_nodes($1) r'
+		INTO answers, failed
+		USING format('SELECT retention.node_watermark(%L)', coalesce(old->'nodes', '{}'));
+	IF failed IS NOT NULL THEN
+		RAISE EXCEPTION 'could not take the watermarks of the nodes of %', src USING ERRCODE = 'connection_failure',
+			DETAIL = failed, HINT = 'A refresh over a distributed table reads each node''s transaction ids: every node must answer.';
+	END IF;
+	SELECT jsonb_build_object('layout', l.layout, 'nodes', jsonb_object_agg(a->>'group', a->'upto')),
+		   coalesce(bool_and((a->>'usable')::boolean), false)
+	INTO taken, usable
+	FROM jsonb_array_elements(answers) a WHERE (a->>'group')::int = ANY (l.groups);
+	IF EXISTS (SELECT FROM unnest(l.groups) g WHERE NOT taken->'nodes' ? g::text) THEN
+		RAISE EXCEPTION 'could not take the watermarks of the nodes of %', src USING ERRCODE = 'connection_failure',
+			DETAIL = 'No active node answered for a group holding some of its shards.',
+			HINT = 'A refresh over a distributed table reads each node''s transaction ids: every node must answer.';
+	END IF;
+	usable := usable AND old->>'layout' IS NOT DISTINCT FROM l.layout AND old IS NOT NULL;
+END $$;
+COMMENT ON FUNCTION retention.node_watermarks(regclass, jsonb) IS
+	'internal: the watermarks of the Citus nodes holding a distributed source''s shards, each taken on its node, and whether a refresh can go on from the old ones';
+
+-- What a refresh of a job or program reads from its source, and the watermark it leaves:
+--   a plain or partitioned table (source_tracks_rows): one watermark, new_watermark, this
+--     server's snapshot xmin, and the scan of new_rows_scan;
+--   a distributed Citus table read without row level security in force: one watermark per
+--     node group, new_node_watermarks (node_watermarks), and the source filtered by
+--     xmin_is_new_on_node;
+--   a replicated Citus table (reference tables, replicated shards): its changes cannot be
+--     told apart, so only a full refresh (want_incremental false) may read it, in full;
+--   other sources (views, foreign tables, tables read through policies, distributed ones
+--     too): read in full.
+-- incremental: want_incremental and the stored watermark(s) can be gone on from; then the
+-- rows read are those of transactions from the stored watermark on, else all rows; up to the
+-- new watermark, or, with open_end, up to the newest (rows read again later are harmless to
+-- a caller that replays).
+CREATE FUNCTION retention.source_changes(src regclass, watermark xid8, node_watermarks jsonb,
+	want_incremental boolean, open_end boolean, what text,
+	OUT incremental boolean, OUT scan text, OUT filter text, OUT new_watermark xid8, OUT new_node_watermarks jsonb)
+	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
+DECLARE
+	kind text := (retention.citus_layout(src)).kind;
+	usable boolean;
+	top xid8 := '18446744073709551615';
+BEGIN
+	incremental := false;
+	scan := src::text;
+	filter := 'true';
+	IF kind = 'distributed' AND NOT row_security_active(src) THEN
+		SELECT x.taken, x.usable INTO new_node_watermarks, usable FROM retention.node_watermarks(src, node_watermarks) x;
+		incremental := want_incremental AND usable;
+		filter := (SELECT format('retention.xmin_is_new_on_node(s.tableoid, s.ctid, s.xmin, %L::int[], %L::xid8[], %L::xid8[])',
+								 array_agg(g::int ORDER BY g::int),
+								 array_agg(CASE WHEN incremental THEN (node_watermarks->'nodes'->>g)::xid8 ELSE '0' END ORDER BY g::int),
+								 array_agg(CASE WHEN open_end THEN top ELSE u::xid8 END ORDER BY g::int))
+				   FROM jsonb_each_text(new_node_watermarks->'nodes') n(g, u));
+	ELSIF kind = 'replicated' THEN
+		IF want_incremental THEN
+			PERFORM retention.refuse_untracked_citus_source(src, what, false);
+		END IF;
+	ELSIF retention.source_tracks_rows(src) THEN
+		new_watermark := pg_snapshot_xmin(pg_current_snapshot());
+		incremental := want_incremental AND retention.watermark_usable(watermark, new_watermark);
+		SELECT x.scan, x.filter INTO scan, filter
+		FROM retention.new_rows_scan(src, CASE WHEN incremental THEN watermark ELSE '0' END,
+									 CASE WHEN open_end THEN top ELSE new_watermark END) x;
+	END IF;
+END $$;
+COMMENT ON FUNCTION retention.source_changes(regclass, xid8, jsonb, boolean, boolean, text) IS
+	'internal: how a refresh reads its source (all rows, or those added since the stored watermark or per-node watermarks) and the watermark(s) it leaves; an error for an incremental refresh of a Citus source whose changes cannot be tracked';
+
 CREATE TABLE retention.jobs (
 	job_id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
 	job_name text NOT NULL CHECK (job_name <> ''),
@@ -1708,6 +1889,7 @@ CREATE TABLE retention.jobs (
 	last_status text,
 	consecutive_failures int NOT NULL DEFAULT 0,
 	created_at timestamptz NOT NULL DEFAULT now(),
+	node_watermarks jsonb,
 	UNIQUE (owner, job_name)
 );
 COMMENT ON TABLE retention.jobs IS
@@ -1718,6 +1900,8 @@ COMMENT ON COLUMN retention.jobs.timezone IS 'the time zone the cron expression 
 COMMENT ON COLUMN retention.jobs.config IS 'job parameters: source, columns, period kind, target tables, cohort mode';
 COMMENT ON COLUMN retention.jobs.next_run IS 'when the scheduler runs the job next (after a failure: the retry time)';
 COMMENT ON COLUMN retention.jobs.watermark IS 'source rows inserted by transactions below this id are in the targets; NULL until the first refresh';
+COMMENT ON COLUMN retention.jobs.node_watermarks IS
+	'for a source distributed by Citus, the watermark of each node group holding its shards, taken on that node, and a digest of the shard placements: {"layout": ..., "nodes": {group: id}}';
 COMMENT ON COLUMN retention.jobs.consecutive_failures IS 'failed runs since the last successful one (drives the retry back-off)';
 
 CREATE TABLE retention.job_runs (
@@ -1861,7 +2045,7 @@ COMMENT ON FUNCTION retention.job_column(regclass, text) IS
 CREATE FUNCTION retention.create_cohort_job_in(schema name,
 	job_name text, source regclass, customer_column text, time_column text, amount_column text,
 	period_kind text, activity_table text, cohort_table text, schedule text,
-	timezone text, mode text)
+	timezone text, mode text, targets text)
 	RETURNS bigint
 	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
 DECLARE
@@ -1878,8 +2062,9 @@ BEGIN
 	IF job_name IS NULL OR job_name = '' THEN
 		RAISE EXCEPTION 'job name must not be empty' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
+	PERFORM retention.refuse_on_worker(format('job "%s"', job_name));
 	IF source IS NULL OR customer_column IS NULL OR time_column IS NULL OR period_kind IS NULL
-		OR schedule IS NULL OR timezone IS NULL OR mode IS NULL THEN
+		OR schedule IS NULL OR timezone IS NULL OR mode IS NULL OR targets IS NULL THEN
 		RAISE EXCEPTION 'only amount_column may be NULL' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	IF EXISTS (SELECT FROM retention.jobs j WHERE j.job_name = create_cohort_job_in.job_name
@@ -1896,6 +2081,7 @@ BEGIN
 		RAISE EXCEPTION 'permission denied for table %', source USING ERRCODE = 'insufficient_privilege',
 			DETAIL = 'A job reads its source with the privileges of the role that creates it.';
 	END IF;
+	PERFORM retention.refuse_untracked_citus_source(source, format('job "%s"', job_name), true);
 
 	cust_type := (retention.job_column(source, customer_column)).typname;
 	time_type := (retention.job_column(source, time_column)).typ;
@@ -1918,6 +2104,15 @@ BEGIN
 			HINT = 'Use ''on'' (active in exactly that period) or ''on_or_after'' (active in it or any later one).';
 	END IF;
 	next := retention.next_run_time(schedule, now(), timezone);	-- validates schedule and time zone
+	IF targets NOT IN ('local', 'distributed') THEN
+		RAISE EXCEPTION 'invalid targets "%"', targets USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Use ''local'' (tables on this node) or ''distributed'' (under Citus: the activity table distributed with the source, the cohort table a reference table).';
+	END IF;
+	IF targets = 'distributed' AND (retention.citus_layout(source)).kind IS DISTINCT FROM 'distributed' THEN
+		RAISE EXCEPTION 'distributed targets need a source distributed by Citus, "%" is not one', source
+			USING ERRCODE = 'feature_not_supported',
+			HINT = 'Distribute the source with create_distributed_table, or use targets => ''local''.';
+	END IF;
 
 	act_name := retention.target_table_name(activity_table, 'activity table', schema);
 	coh_name := retention.target_table_name(cohort_table, 'cohort table', schema);
@@ -1940,6 +2135,13 @@ BEGIN
 				   format('per-customer activity kept by pg_retention job %s', job_name));
 	EXECUTE format('COMMENT ON TABLE %s IS %L', coh_name,
 				   format('cohort table kept by pg_retention job %s', job_name));
+	IF targets = 'distributed' THEN
+		-- the activity table sharded like the source (its merge with the new rows runs on the
+		-- shards), the small cohort table copied to every node
+		EXECUTE 'SELECT pg_catalog.create_distributed_table($1, $2, colocate_with => $3)'
+			USING act_name::regclass, customer_column, source::text;
+		EXECUTE 'SELECT pg_catalog.create_reference_table($1)' USING coh_name::regclass;
+	END IF;
 
 	INSERT INTO retention.jobs (job_name, job_type, schedule, timezone, config, next_run)
 	VALUES (job_name, 'cohort_refresh', schedule, timezone,
@@ -1951,7 +2153,7 @@ BEGIN
 	RETURNING job_id INTO id;
 	RETURN id;
 END $$;
-COMMENT ON FUNCTION retention.create_cohort_job_in(name, text, regclass, text, text, text, text, text, text, text, text, text) IS
+COMMENT ON FUNCTION retention.create_cohort_job_in(name, text, regclass, text, text, text, text, text, text, text, text, text, text) IS
 	'internal: create_cohort_job with the schema that unqualified target names go into';
 
 -- A body bound at creation (no search_path lookups at call time) that passes the caller's
@@ -1959,12 +2161,12 @@ COMMENT ON FUNCTION retention.create_cohort_job_in(name, text, regclass, text, t
 CREATE FUNCTION retention.create_cohort_job(
 	job_name text, source regclass, customer_column text, time_column text, amount_column text,
 	period_kind text, activity_table text, cohort_table text, schedule text,
-	timezone text DEFAULT 'UTC', mode text DEFAULT 'on')
+	timezone text DEFAULT 'UTC', mode text DEFAULT 'on', targets text DEFAULT 'local')
 	RETURNS bigint LANGUAGE sql
 	RETURN retention.create_cohort_job_in(pg_catalog.current_schema(), job_name, source, customer_column,
-		time_column, amount_column, period_kind, activity_table, cohort_table, schedule, timezone, mode);
-COMMENT ON FUNCTION retention.create_cohort_job(text, regclass, text, text, text, text, text, text, text, text, text) IS
-	'create a cohort-refresh job: creates the activity and cohort tables (unqualified names in the current schema), which the job keeps fresh from the source on the schedule; the job runs as the calling role';
+		time_column, amount_column, period_kind, activity_table, cohort_table, schedule, timezone, mode, targets);
+COMMENT ON FUNCTION retention.create_cohort_job(text, regclass, text, text, text, text, text, text, text, text, text, text) IS
+	'create a cohort-refresh job: creates the activity and cohort tables (unqualified names in the current schema; targets => ''distributed'' under Citus: the activity table colocated with the distributed source, the cohort table a reference table), which the job keeps fresh from the source on the schedule; the job runs as the calling role';
 
 CREATE FUNCTION retention.alter_job(job_name text, schedule text DEFAULT NULL, timezone text DEFAULT NULL,
 	enabled boolean DEFAULT NULL, new_name text DEFAULT NULL)
@@ -2050,9 +2252,9 @@ DECLARE
 	src regclass;
 	act regclass;
 	coh regclass;
-	tracked boolean;
 	cust text := c->>'customer_column';
 	upto xid8;
+	node_upto jsonb;
 	filter text;
 	scan text;
 	period text;
@@ -2082,18 +2284,15 @@ BEGIN
 			USING ERRCODE = 'undefined_table',
 			HINT = 'Recreate the table, or drop the job and create it again.';
 	END IF;
-	tracked := retention.source_tracks_rows(src);
 
-	-- Every transaction below upto has finished, so the rows it inserted are visible from
-	-- the next statement on; rows of later transactions are left for the next refresh.
-	upto := pg_snapshot_xmin(pg_current_snapshot());
-	incremental := NOT full_refresh AND tracked AND retention.watermark_usable(j.watermark, upto);
-	IF tracked THEN
-		SELECT x.scan, x.filter INTO scan, filter
-		FROM retention.new_rows_scan(src, CASE WHEN incremental THEN j.watermark ELSE '0'::xid8 END, upto) x;
-	ELSE
-		filter := 'true';		-- views and the like: always a full rebuild of every row
-	END IF;
+	-- Every transaction below upto (on a distributed source: below each node's entry of
+	-- node_upto, taken on that node) has finished, so the rows it inserted are visible from
+	-- the next statement on; rows of later transactions are left for the next refresh. Views
+	-- and the like: always a full rebuild of every row.
+	SELECT x.incremental, x.scan, x.filter, x.new_watermark, x.new_node_watermarks
+	INTO incremental, scan, filter, upto, node_upto
+	FROM retention.source_changes(src, j.watermark, j.node_watermarks, NOT full_refresh, false,
+								  format('job "%s"', job_name)) x;
 	IF (SELECT atttypid FROM pg_attribute WHERE attrelid = src AND attname = c->>'time_column'
 		AND NOT attisdropped) = 'timestamptz'::regtype THEN
 		period := format('retention.customer_period(s.%I, %L, %L)', c->>'time_column', c->>'period_kind', j.timezone);
@@ -2213,7 +2412,8 @@ BEGIN
 		PERFORM set_config('jit', jit_setting, true);
 	END IF;
 
-	UPDATE retention.jobs x SET watermark = upto, last_refresh = refresh_cohort_job_as_owner.now
+	UPDATE retention.jobs x SET watermark = upto, node_watermarks = node_upto,
+		last_refresh = refresh_cohort_job_as_owner.now
 	WHERE x.job_id = j.job_id;
 	RETURN written;
 END $$;
@@ -2416,6 +2616,7 @@ CREATE TABLE retention.loyalty_programs (
 	last_refresh timestamptz,
 	watermark xid8,
 	created_at timestamptz NOT NULL DEFAULT now(),
+	node_watermarks jsonb,
 	UNIQUE (owner, program_name)
 );
 COMMENT ON SEQUENCE retention.loyalty_programs_program_id_seq IS 'numbers retention.loyalty_programs';
@@ -2435,6 +2636,8 @@ COMMENT ON COLUMN retention.loyalty_programs.grace_days IS 'days an expired stat
 COMMENT ON COLUMN retention.loyalty_programs.match IS 'all: a tier with spend and order thresholds needs both; any: either';
 COMMENT ON COLUMN retention.loyalty_programs.tiers IS 'JSON array of {"name", "rank", "min_amount", "min_orders"}; ranks above 0, thresholds increasing with rank';
 COMMENT ON COLUMN retention.loyalty_programs.last_as_of IS 'the "as of" date of the last refresh';
+COMMENT ON COLUMN retention.loyalty_programs.node_watermarks IS
+	'for a source distributed by Citus, the watermark of each node group holding its shards as of the last refresh, taken on that node, and a digest of the shard placements; NULL as watermark is';
 COMMENT ON COLUMN retention.loyalty_programs.watermark IS
 	'source rows inserted by transactions below this id were read by the last refresh; NULL when the next refresh must replay every customer (no refresh yet, changed rules, a source without row transaction ids)';
 
@@ -2462,8 +2665,8 @@ DECLARE
 	state text;
 BEGIN
 	-- a refresh recording its date needs no new validation
-	IF TG_OP = 'UPDATE' AND to_jsonb(NEW) - '{last_as_of,last_refresh,watermark}'::text[]
-		= to_jsonb(OLD) - '{last_as_of,last_refresh,watermark}'::text[] THEN
+	IF TG_OP = 'UPDATE' AND to_jsonb(NEW) - '{last_as_of,last_refresh,watermark,node_watermarks}'::text[]
+		= to_jsonb(OLD) - '{last_as_of,last_refresh,watermark,node_watermarks}'::text[] THEN
 		RETURN NEW;
 	END IF;
 	-- the program runs as its owner: only roles that may become the owner define it (the row
@@ -2475,6 +2678,7 @@ BEGIN
 	END IF;
 	-- changed rules: the stored states no longer apply, the next refresh replays everyone
 	NEW.watermark := NULL;
+	NEW.node_watermarks := NULL;
 	IF p.program_name IS NULL OR p.program_name = '' THEN
 		RAISE EXCEPTION 'loyalty program name must not be empty' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
@@ -2626,6 +2830,7 @@ BEGIN
 		RAISE EXCEPTION 'permission denied for table %', p.source USING ERRCODE = 'insufficient_privilege',
 			DETAIL = format('A loyalty program reads its source as its owner, %s, who may not read it.', p.owner);
 	END IF;
+	PERFORM retention.refuse_untracked_citus_source(src, format('loyalty program "%s"', p.program_name), true);
 	SELECT a.atttypid INTO typ FROM pg_attribute a
 	WHERE a.attrelid = src AND a.attname = p.customer_column AND a.attnum > 0 AND NOT a.attisdropped;
 	IF NOT FOUND THEN
@@ -2964,6 +3169,7 @@ DECLARE
 	rows text;
 	amount text;
 	counted text;
+	day text;
 BEGIN
 	IF src IS NULL THEN
 		RAISE EXCEPTION 'relation "%" of loyalty program "%" does not exist', p.source, p.program_name
@@ -2980,31 +3186,50 @@ BEGIN
 	END LOOP;
 	amount := CASE WHEN p.amount_column IS NULL THEN '0::numeric' ELSE format('s.%I::numeric', p.amount_column) END;
 	counted := CASE WHEN p.exclude IS NULL THEN 'true' ELSE format('NOT coalesce((%s)::boolean, false)', p.exclude) END;
-	-- the source rows up to as_of; the day of a timestamptz is the session's TimeZone's, which
-	-- is the program's while the query runs (loyalty_set_timezone): a cast is much cheaper per
-	-- row than AT TIME ZONE, which looks the zone up each time
+	-- the day of a row: a timestamptz's in the program's time zone, named in the query so that
+	-- every node reading rows (Citus workers too) takes the same day; local_date looks the zone
+	-- up once per query, where AT TIME ZONE does so for each row
+	IF (SELECT a.atttypid FROM pg_attribute a WHERE a.attrelid = src AND a.attname = p.time_column
+		AND a.attnum > 0 AND NOT a.attisdropped) = 'timestamptz'::regtype THEN
+		day := format('retention.local_date(s.%I, %L)', p.time_column, p.timezone);
+	ELSE
+		day := format('s.%I::date', p.time_column);
+	END IF;
+	-- the source rows up to as_of
 	rows := format('FROM %1$s s WHERE s.%2$I IS NOT NULL AND s.%3$I < %4$s AND (%5$s)',
 				   src, p.customer_column, p.time_column, retention.loyalty_day_start(p, as_of + 1), cond);
 	IF resume_after IS NULL THEN
 		RETURN format('SELECT s.%1$I AS customer, %2$s AS r %3$s GROUP BY s.%1$I',
-					  p.customer_column, retention.loyalty_agg_sql(p, format('s.%I::date', p.time_column), amount, counted, as_of),
-					  rows);
+					  p.customer_column, retention.loyalty_agg_sql(p, day, amount, counted, as_of), rows);
 	END IF;
 	RETURN format('SELECT x.customer, %1$s AS r FROM ('
-				  'SELECT s.%2$I AS customer, s.%3$I::date AS day, %4$s AS amount, %5$s AS counted, NULL::int AS tier_rank, '
+				  'SELECT s.%2$I AS customer, %3$s AS day, %4$s AS amount, %5$s AS counted, NULL::int AS tier_rank, '
 				  'NULL::date AS since, NULL::date AS expires, NULL::date AS grace_ends, NULL::date AS member_since, '
 				  'NULL::date[] AS qualified_until %6$s '
 				  'UNION ALL SELECT t.%2$I, NULL, NULL, NULL, t.tier_rank, t.since, t.expires, t.grace_ends, t.member_since, '
 				  't.qualified_until FROM %7$s t WHERE %8$s) x GROUP BY x.customer',
 				  retention.loyalty_agg_sql(p, 'x.day', 'x.amount', 'x.counted', as_of,
 					  format('%L::date, x.tier_rank, x.since, x.expires, x.grace_ends, x.member_since, x.qualified_until', resume_after)),
-				  p.customer_column, p.time_column, amount, counted, rows, p.tier_table, state_cond);
+				  p.customer_column, day, amount, counted, rows, p.tier_table, state_cond);
 END $$;
 COMMENT ON FUNCTION retention.loyalty_eval_sql(retention.loyalty_programs, date, text, date, text) IS
-	'internal: the query that evaluates the customers of a loyalty program as of a date, from all their rows or from stored states (to run with TimeZone set to the program''s)';
+	'internal: the query that evaluates the customers of a loyalty program as of a date, from all their rows or from stored states (days of timestamptz rows in the program''s time zone, named in the query)';
+
+-- The rows of a query, as a set of records (the caller gives the column definitions): the
+-- query runs as a statement of its own (see refresh_loyalty_as_owner).
+CREATE FUNCTION retention.query_rows(query text) RETURNS SETOF record
+	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
+BEGIN
+	RETURN QUERY EXECUTE query;
+END $$;
+COMMENT ON FUNCTION retention.query_rows(text) IS
+	'internal: run a query as a statement of its own and return its rows (a loyalty refresh over a Citus table reads its evaluation this way)';
 
 -- Set the session's TimeZone for the rest of the transaction (or subtransaction) and return
--- the previous one, so that a caller can put it back.
+-- the previous one, so that a caller can put it back. Evaluations and refreshes run with the
+-- program's zone, so that an exclusion expression evaluated on this node reads timestamps in
+-- it (the days of the rows are computed with the zone named: on Citus workers, whose TimeZone
+-- is their own, too).
 CREATE FUNCTION retention.loyalty_set_timezone(tz text) RETURNS text
 	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
 DECLARE
@@ -3077,13 +3302,13 @@ DECLARE
 	tt regclass;
 	ht regclass;
 	src regclass;
-	tracked boolean;
 	cust text;
 	tcol text;
 	n bigint;
 	written bigint := 0;
 	tz text;
 	upto xid8;
+	node_upto jsonb;
 	incremental boolean;
 	after date := p.last_as_of;
 	lo date;
@@ -3119,18 +3344,21 @@ BEGIN
 		RAISE EXCEPTION 'relation "%" of loyalty program "%" does not exist', p.source, p.program_name
 			USING ERRCODE = 'undefined_table', HINT = 'Recreate the table, or point the program at another source.';
 	END IF;
-	tracked := retention.source_tracks_rows(src);
 	cust := p.customer_column;
 	tcol := p.time_column;
 
-	-- Every transaction below upto has finished, so the rows it inserted are visible to the
-	-- statements below; rows of later transactions count as new at the next refresh (the
-	-- watermark test of the cohort jobs, docs/jobs.md).
-	upto := pg_snapshot_xmin(pg_current_snapshot());
-	-- Incremental: go on from the states the tier table holds as of the last refresh's date.
-	-- Otherwise every customer is replayed from all its rows.
-	incremental := NOT rebuild AND NOT full_refresh AND after IS NOT NULL AND as_of >= after
-		AND tracked AND retention.watermark_usable(p.watermark, upto);
+	-- Every transaction below upto (on a distributed source: below each node's entry of
+	-- node_upto) has finished, so the rows it inserted are visible to the statements below;
+	-- rows of later transactions count as new at the next refresh (the watermark test of the
+	-- cohort jobs, docs/jobs.md). Incremental: go on from the states the tier table holds as
+	-- of the last refresh's date. Otherwise every customer is replayed from all its rows.
+	-- Late rows (below) are those of any transaction from the watermark on: replaying a
+	-- customer twice is harmless.
+	SELECT x.incremental, x.scan, x.filter, x.new_watermark, x.new_node_watermarks
+	INTO incremental, scan, xmin_test, upto, node_upto
+	FROM retention.source_changes(src, p.watermark, p.node_watermarks,
+								  NOT rebuild AND NOT full_refresh AND after IS NOT NULL AND as_of >= after, true,
+								  format('loyalty program "%s"', program_name)) x;
 
 	tz := retention.loyalty_set_timezone(p.timezone);
 	IF NOT incremental THEN
@@ -3153,14 +3381,21 @@ BEGIN
 		hist_conflict := 'DO NOTHING';
 		-- customers without rows any more leave the tier table
 		stale := format('DELETE FROM %1$s t WHERE NOT EXISTS (SELECT FROM e WHERE e.customer = t.%2$I) RETURNING 1', tt, cust);
+		-- Over a Citus table, the evaluation of every customer runs as a query of its own
+		-- (pushed down to the shards), whose result the statement below reads from memory:
+		-- as part of the statement, Citus would plan it as a subplan whose result file each
+		-- reader of e parses again (docs/citus.md). An incremental refresh evaluates few
+		-- customers and is left as it is.
+		IF (retention.citus_layout(src)).kind IS NOT NULL THEN
+			eval := format('SELECT * FROM retention.query_rows(%L) AS q(customer %s, r retention.loyalty_result)',
+						   eval, (retention.job_column(src, cust)).typname);
+		END IF;
 	ELSE
 		-- Everything below is one statement, so one snapshot: the late rows found are exactly
 		-- those the replay reads.
 		-- Late rows: rows inserted since the last refresh (any visible row whose inserting
 		-- transaction is not below the watermark), dated on or before its date. Their
 		-- customers are replayed from all their rows and get their history recorded anew.
-		SELECT x.scan, x.filter INTO scan, xmin_test
-		FROM retention.new_rows_scan(src, p.watermark, '18446744073709551615'::xid8) x;
 		pre := format('late AS MATERIALIZED (SELECT DISTINCT s.%1$I AS customer FROM %2$s s '
 					  'WHERE s.%1$I IS NOT NULL AND s.%3$I < %4$s AND %5$s), ',
 					  cust, scan, tcol, retention.loyalty_day_start(p, after + 1), xmin_test);
@@ -3240,7 +3475,7 @@ BEGIN
 	written := written + n;
 
 	UPDATE retention.loyalty_programs x SET last_as_of = refresh_loyalty_as_owner.as_of, last_refresh = now(),
-		watermark = CASE WHEN tracked THEN upto END
+		watermark = upto, node_watermarks = node_upto
 	WHERE x.program_id = p.program_id;
 	RETURN written;
 END $$;
@@ -3274,6 +3509,7 @@ BEGIN
 	IF EXISTS (SELECT FROM retention.jobs j WHERE j.job_name = create_loyalty_job.job_name AND j.owner = p.owner) THEN
 		RAISE EXCEPTION 'job "%" already exists', job_name USING ERRCODE = 'duplicate_object';
 	END IF;
+	PERFORM retention.refuse_on_worker(format('job "%s"', job_name));
 	next := retention.next_run_time(schedule, now(), timezone);	-- validates schedule and time zone
 	INSERT INTO retention.jobs (job_name, job_type, owner, schedule, timezone, config, next_run)
 	VALUES (job_name, 'loyalty_refresh', p.owner, schedule, timezone,

@@ -6,7 +6,11 @@
 # cluster afterwards; exits non-zero on any failure. "ubsan" runs pg_regress once more on a
 # UBSan build (see ubsan_install in lib.sh).
 #
-# Usage: [PG_MAJOR=18] scripts/test.sh [regress|isolation|tap|fuzz|ubsan ...]
+# "citus" runs test/citus/t on a Citus cluster (a coordinator and two workers), with Citus
+# built from $CITUS_TARBALL (default ../shared/vendor/citus-13.2.2.tar.gz beside the checkout)
+# into a cache outside the clone and installed into the private PostgreSQL (scripts/citus.sh).
+#
+# Usage: [PG_MAJOR=18] scripts/test.sh [regress|isolation|tap|citus|fuzz|ubsan ...]
 #        (default: PostgreSQL 15, every suite that version supports)
 #        PGR_TAP_TESTS='t/010_*.pl' runs only those TAP tests (paths as under test/).
 #
@@ -17,10 +21,11 @@ set -euo pipefail
 cd "$ROOT"
 
 # The suites major version $1 runs by default. A suite that exists only for some versions
-# is added here per version; the Citus suite, for one, where Citus supports that version:
-#   case $1 in 15 | 16 | 17) s="$s citus" ;; esac   (and a "citus)" branch below)
+# is added here per version: the Citus suite where Citus supports that version.
 version_suites() {
 	local s="regress isolation tap fuzz"
+	# Citus 13.2 supports PostgreSQL 15, 16 and 17
+	case $1 in 15 | 16 | 17) s="$s citus" ;; esac
 	# the UBSan build's regression suite once, on the oldest supported version
 	[ "$1" = "$PG_OLD_MAJOR" ] && s="$s ubsan"
 	echo "$s"
@@ -30,7 +35,7 @@ suites=("$@")
 [ ${#suites[@]} -eq 0 ] && read -ra suites <<<"$(version_suites "$PG_MAJOR")"
 want() { [[ " ${suites[*]} " == *" $1 "* ]]; }
 for s in "${suites[@]}"; do
-	case $s in regress | isolation | tap | fuzz | ubsan) ;; *) die "unknown suite: $s" ;; esac
+	case $s in regress | isolation | tap | citus | fuzz | ubsan) ;; *) die "unknown suite: $s" ;; esac
 done
 
 if want fuzz; then need_packages clang; else need_packages; fi
@@ -56,6 +61,30 @@ count() {	# count the passed and failed tests of pg_regress output in file $1
 	passed=$((passed + p)); failed=$((failed + f))
 }
 status=0
+
+# run_prove NAME DIR TESTS BIN BINDIR ENV [EXTRA_DIR]: prove TESTS (under t/) of test directory
+# DIR with the PostgreSQL of BIN (its pg_config in BINDIR) and the environment assignment ENV;
+# output in build/pgNN/NAME.log, counted. PostgreSQL::Test::Cluster makes its own clusters from
+# the binaries first on PATH, under $TESTDIR/tmp_check (fresh each time: clusters left by a
+# failed run would stop the tests). The tests run as "postgres", so they run from a copy (with
+# EXTRA_DIR beside t/) under build/pgNN, which it can enter.
+run_prove() {
+	local name=$1 dir=$2 tests=$3 bin=$4 bindir=$5 env=${6:-PGR_NONE=} extra=${7:-} tapdir="$VBUILD/$1" pgxs p f
+	rm -rf "$tapdir" && mkdir -p "$tapdir/tmp_check" && cp -r "$dir" "$tapdir/t"
+	[ -z "$extra" ] || cp -r "$extra" "$tapdir/"
+	[ "$(id -u)" -ne 0 ] || chown -R postgres "$tapdir"
+	pgxs=$("$bindir/pg_config" --pkglibdir)/pgxs
+	(cd "$tapdir" && as_pg env PATH="$bin:$PATH" PG_REGRESS="$pgxs/src/test/regress/pg_regress" \
+		TESTDIR="$tapdir" PERL5LIB="$pgxs/src/test/perl" "$env" \
+		prove --timer $tests) 2>&1 | sed "s|^\(\[[0-9:]*\] \)\?t/|\1$dir/|" | tee "$VBUILD/$name.log" || status=1
+	# known problems, marked TODO in the tests: listed, so that they are not forgotten
+	grep -h 'not ok .* # TODO' "$tapdir"/tmp_check/log/regress_log_* "$tapdir"/log/regress_log_* 2>/dev/null |
+		sed 's/^\[[^]]*\]([^)]*) /known problem (TODO): /' | tee -a "$VBUILD/$name.log" || true
+	# prove --timer prefixes "[hh:mm:ss] " and appends the time
+	p=$(grep -cE "^(\[[0-9:]+\] )?$dir/.* ok( |\$)" "$VBUILD/$name.log" || true)
+	f=$(grep -cE "^(\[[0-9:]+\] )?$dir/.*(Failed|Dubious)" "$VBUILD/$name.log" || true)
+	passed=$((passed + p)); failed=$((failed + f))
+}
 
 if want regress || want isolation; then
 	start_cluster test-cluster
@@ -84,23 +113,20 @@ if want tap && [ -n "$(ls test/t/*.pl 2>/dev/null)" ]; then
 	fi
 	old_bin="$BUILD/pg$PG_OLD_MAJOR/install$(pg_bindir "$PG_OLD_MAJOR")"
 	say "TAP (PostgreSQL $PG_MAJOR; old version for the upgrade tests: $PG_OLD_MAJOR)"
-	# PostgreSQL::Test::Cluster makes its own clusters from the binaries first on PATH, under
-	# $TESTDIR/tmp_check (fresh each time: clusters left by a failed run would stop the tests).
-	# The tests run as "postgres", so they run from a copy under build/pgNN, which it can enter.
-	tapdir="$VBUILD/tap"
-	rm -rf "$tapdir" && mkdir -p "$tapdir/tmp_check" && cp -r test/t test/upgrade "$tapdir/"
-	[ "$(id -u)" -ne 0 ] || chown -R postgres "$tapdir"
-	pgxs=$("$new_bindir/pg_config" --pkglibdir)/pgxs
-	(cd "$tapdir" && as_pg env PATH="$new_bin:$PATH" PG_REGRESS="$pgxs/src/test/regress/pg_regress" \
-		TESTDIR="$tapdir" PERL5LIB="$pgxs/src/test/perl" PGR_OLD_INSTALL="$(dirname "$old_bin")" \
-		prove --timer ${PGR_TAP_TESTS:-t/*.pl}) 2>&1 | sed 's|^\(\[[0-9:]*\] \)\?t/|\1test/t/|' | tee "$VBUILD/tap.log" || status=1
-	# known problems, marked TODO in the tests: listed, so that they are not forgotten
-	grep -h 'not ok .* # TODO' "$tapdir"/tmp_check/log/regress_log_* "$tapdir"/log/regress_log_* 2>/dev/null |
-		sed 's/^\[[^]]*\]([^)]*) /known problem (TODO): /' | tee -a "$VBUILD/tap.log" || true
-	# prove --timer prefixes "[hh:mm:ss] " and appends the time
-	p=$(grep -cE '^(\[[0-9:]+\] )?test/t/.* ok( |$)' "$VBUILD/tap.log" || true)
-	f=$(grep -cE '^(\[[0-9:]+\] )?test/t/.*(Failed|Dubious)' "$VBUILD/tap.log" || true)
-	passed=$((passed + p)); failed=$((failed + f))
+	run_prove tap test/t "${PGR_TAP_TESTS:-t/*.pl}" "$new_bin" "$new_bindir" "PGR_OLD_INSTALL=$(dirname "$old_bin")" test/upgrade
+fi
+
+if want citus; then
+	# Citus (docs/citus.md): built once per Citus and PostgreSQL version into a cache outside
+	# the clone and copied into the private install (scripts/citus.sh)
+	. scripts/citus.sh
+	CITUS_TARBALL=${CITUS_TARBALL:-$(cd "$ROOT/.." && pwd)/shared/vendor/citus-13.2.2.tar.gz}
+	say "Citus (PostgreSQL $PG_MAJOR; a coordinator and two workers)"
+	if (citus_install "$PG_BINDIR/pg_config" "$VBUILD/install"); then
+		run_prove citus test/citus/t 't/*.pl' "$PGBIN" "$PG_BINDIR"
+	else
+		failed=$((failed + 1)); status=1
+	fi
 fi
 
 if want ubsan; then

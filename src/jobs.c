@@ -19,6 +19,11 @@
  * transactions and so cannot be widened: frozen rows count as old (64-bit id
  * 0), which is why the tuple header is looked at for candidate rows.
  *
+ * Under Citus each node has transaction ids of its own: a distributed table
+ * gets one watermark per node group, and xmin_is_new_on_node() applies the
+ * window of the node evaluating it (docs/citus.md); new_rows() refuses such
+ * tables, whose shell on the coordinator holds no rows.
+ *
  * Two ways to apply the test: xmin_is_new(), a filter on the executor's scan
  * (any heap table, partitioned ones too), and new_rows(), a scan of its own
  * for plain heap tables that tests the raw xmin in the tuple header before
@@ -39,6 +44,9 @@
 #include "access/visibilitymap.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -47,6 +55,7 @@
 #include "storage/itemptr.h"
 #include "storage/predicate.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
@@ -55,11 +64,13 @@
 
 #include "jobs.h"
 
-/* per-query cache of xmin_is_new */
+/* per-query cache of xmin_is_new and xmin_is_new_on_node */
 typedef struct XminCache
 {
 	uint64		next;			/* next 64-bit transaction id when the query started */
 	Oid			checked_rel;	/* last relation found readable and a heap table */
+	uint64		since;			/* xmin_is_new_on_node: this node's window, from */
+	uint64		upto;			/* ... to (exclusive) */
 } XminCache;
 
 /*
@@ -168,6 +179,115 @@ TupleIsFrozen(Oid relid, ItemPointer tid, TransactionId xmin, XminCache *cache)
 	return frozen;
 }
 
+/*
+ * The by-value first column of the first row of a query on Citus's catalogs
+ * (one optional oid parameter, $1): false when the citus extension is not
+ * installed in this database or the query gives no row or NULL.
+ */
+static bool
+CitusCatalogValue(const char *query, Oid arg, Datum *value)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		args[1] = {ObjectIdGetDatum(arg)};
+	bool		isnull = true;
+
+	if (!OidIsValid(get_extension_oid("citus", true)))
+		return false;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(query, OidIsValid(arg) ? 1 : 0, argtypes, args, NULL, true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+		*value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	SPI_finish();
+	return !isnull;
+}
+
+/*
+ * The Citus node group of this server: pg_dist_local_group.groupid (0 on the
+ * coordinator, and on a server that no coordinator has added as a worker),
+ * or -1 when the citus extension is not installed in this database.
+ */
+int
+LocalCitusGroup(void)
+{
+	Datum		group;
+
+	if (!CitusCatalogValue("SELECT groupid FROM pg_catalog.pg_dist_local_group", InvalidOid, &group))
+		return -1;
+	return DatumGetInt32(group);
+}
+
+/*
+ * Is relid a table in Citus's metadata (distributed, reference or Citus
+ * local)? On the coordinator such a table is a shell whose rows are in its
+ * shards, usually on other nodes.
+ */
+static bool
+IsCitusTable(Oid relid)
+{
+	Datum		found;
+
+	return CitusCatalogValue("SELECT true FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1",
+							 relid, &found);
+}
+
+PG_FUNCTION_INFO_V1(node_group);
+
+/*
+ * node_group() returns int: this server's Citus node group (0 on the
+ * coordinator), NULL without Citus.
+ */
+Datum
+node_group(PG_FUNCTION_ARGS)
+{
+	int			group = LocalCitusGroup();
+
+	if (group < 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT32(group);
+}
+
+/*
+ * The test of xmin_is_new: is the row's widened xmin in [since, upto),
+ * frozen rows counting as transaction 0? cache is the call site's, created
+ * by GetXminCache.
+ */
+static bool
+XminIsNew(Oid relid, ItemPointer tid, TransactionId xmin, uint64 since, uint64 upto,
+		  XminCache *cache)
+{
+	uint64		x = WidenXid(xmin, cache->next);
+
+	/*
+	 * Where frozenness changes the answer, look at the tuple: an incremental
+	 * window must not take a frozen row whose old xmin aliases into it, and a
+	 * full rebuild (since = 0) must take a frozen row whose xmin aliases above
+	 * upto. Elsewhere the answer is the same either way.
+	 */
+	if (x != 0 &&
+		((since > 0 && x >= since && x < upto) || (since == 0 && x >= upto)) &&
+		TupleIsFrozen(relid, tid, xmin, cache))
+		x = 0;
+	return x >= since && x < upto;
+}
+
+/* the per-query cache of an xmin test's call site */
+static XminCache *
+GetXminCache(FunctionCallInfo fcinfo)
+{
+	XminCache  *cache = (XminCache *) fcinfo->flinfo->fn_extra;
+
+	if (cache == NULL)
+	{
+		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(XminCache));
+		cache->next = U64FromFullTransactionId(ReadNextFullTransactionId());
+		cache->checked_rel = InvalidOid;
+		cache->upto = 0;
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	return cache;
+}
+
 PG_FUNCTION_INFO_V1(xmin_is_new);
 
 /*
@@ -186,28 +306,75 @@ xmin_is_new(PG_FUNCTION_ARGS)
 	TransactionId xmin = PG_GETARG_TRANSACTIONID(2);
 	uint64		since = U64FromFullTransactionId(PG_GETARG_FULLTRANSACTIONID(3));
 	uint64		upto = U64FromFullTransactionId(PG_GETARG_FULLTRANSACTIONID(4));
+
+	PG_RETURN_BOOL(XminIsNew(relid, tid, xmin, since, upto, GetXminCache(fcinfo)));
+}
+
+PG_FUNCTION_INFO_V1(xmin_is_new_on_node);
+
+/*
+ * xmin_is_new_on_node(tableoid oid, ctid tid, xmin xid, groups int[],
+ * since xid8[], upto xid8[]): xmin_is_new with the window of the Citus node
+ * group evaluating it: groups[i]'s window is [since[i], upto[i]). The filter
+ * of a refresh over a distributed table, pushed down to the shards: each
+ * node's transaction ids are its own, so each node gets its own window
+ * (docs/citus.md). A node whose group has no window raises an error rather
+ * than reading nothing.
+ */
+Datum
+xmin_is_new_on_node(PG_FUNCTION_ARGS)
+{
 	XminCache  *cache = (XminCache *) fcinfo->flinfo->fn_extra;
-	uint64		x;
 
 	if (cache == NULL)
 	{
-		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(XminCache));
-		cache->next = U64FromFullTransactionId(ReadNextFullTransactionId());
-		cache->checked_rel = InvalidOid;
-		fcinfo->flinfo->fn_extra = cache;
+		ArrayType  *groups = PG_GETARG_ARRAYTYPE_P(3);
+		ArrayType  *since = PG_GETARG_ARRAYTYPE_P(4);
+		ArrayType  *upto = PG_GETARG_ARRAYTYPE_P(5);
+		Datum	   *g,
+				   *s,
+				   *u;
+		bool	   *gn,
+				   *sn,
+				   *un;
+		int			ng,
+					ns,
+					nu,
+					i;
+		int			group = Max(LocalCitusGroup(), 0);	/* without Citus: one node, group 0 */
+		bool		found = false;
+
+		deconstruct_array(groups, INT4OID, 4, true, TYPALIGN_INT, &g, &gn, &ng);
+		deconstruct_array(since, XID8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &s, &sn, &ns);
+		deconstruct_array(upto, XID8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &u, &un, &nu);
+		if (ng != ns || ng != nu)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("the groups, since and upto arrays of xmin_is_new_on_node must have the same length")));
+		for (i = 0; i < ng; i++)
+			if (gn[i] || sn[i] || un[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("the arrays of xmin_is_new_on_node must not contain NULLs")));
+		cache = GetXminCache(fcinfo);
+		for (i = 0; i < ng && !found; i++)
+		{
+			if (DatumGetInt32(g[i]) == group)
+			{
+				cache->since = U64FromFullTransactionId(DatumGetFullTransactionId(s[i]));
+				cache->upto = U64FromFullTransactionId(DatumGetFullTransactionId(u[i]));
+				found = true;
+			}
+		}
+		if (!found)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("no transaction window for Citus node group %d", group),
+					 errdetail("The refresh took the watermarks of the node groups that held the source's shards when it began."),
+					 errhint("Run the refresh again: a shard may have moved to another node meanwhile.")));
 	}
-	x = WidenXid(xmin, cache->next);
-	/*
-	 * Where frozenness changes the answer, look at the tuple: an incremental
-	 * window must not take a frozen row whose old xmin aliases into it, and a
-	 * full rebuild (since = 0) must take a frozen row whose xmin aliases above
-	 * upto. Elsewhere the answer is the same either way.
-	 */
-	if (x != 0 &&
-		((since > 0 && x >= since && x < upto) || (since == 0 && x >= upto)) &&
-		TupleIsFrozen(relid, tid, xmin, cache))
-		x = 0;
-	PG_RETURN_BOOL(x >= since && x < upto);
+	PG_RETURN_BOOL(XminIsNew(PG_GETARG_OID(0), (ItemPointer) PG_GETARG_POINTER(1),
+							 PG_GETARG_TRANSACTIONID(2), cache->since, cache->upto, cache));
 }
 
 PG_FUNCTION_INFO_V1(new_rows);
@@ -271,6 +438,13 @@ new_rows(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("new_rows cannot read \"%s\": row level security is in force",
 						RelationGetRelationName(rel))));
+	/* a Citus table's rows are in its shards: scanning the shell would find none */
+	if (IsCitusTable(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("new_rows cannot read \"%s\": it is a Citus table, whose rows are in its shards",
+						RelationGetRelationName(rel)),
+				 errhint("Filter the table with xmin_is_new_on_node, giving each node group its own transaction window (docs/citus.md).")));
 
 	InitMaterializedSRF(fcinfo, 0);
 	PredicateLockRelation(rel, snapshot);

@@ -11,5 +11,6 @@
 #include "access/transam.h"
 
 extern uint64 WidenXid(TransactionId xid, uint64 next);
+extern int	LocalCitusGroup(void);
 
 #endif							/* PG_RETENTION_JOBS_H */

@@ -1018,6 +1018,11 @@ typedef struct ConstructorCache
 	DayMemo		memo[DAY_MEMO_SIZE];	/* recently seen days and their periods */
 } ConstructorCache;
 
+/*
+ * The cache of a call site whose time zone argument, if any, is the last one
+ * (customer_period(ts, kind, zone), local_date(ts, zone)) and whose kind
+ * argument, if any, is argument 1.
+ */
 static ConstructorCache *
 GetConstructorCache(FunctionCallInfo fcinfo)
 {
@@ -1027,7 +1032,7 @@ GetConstructorCache(FunctionCallInfo fcinfo)
 	{
 		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ConstructorCache));
 		c->kind_stable = get_fn_expr_arg_stable(fcinfo->flinfo, 1);
-		c->tz_stable = PG_NARGS() > 2 && get_fn_expr_arg_stable(fcinfo->flinfo, 2);
+		c->tz_stable = PG_NARGS() > 1 && get_fn_expr_arg_stable(fcinfo->flinfo, PG_NARGS() - 1);
 		fcinfo->flinfo->fn_extra = c;
 	}
 	return c;
@@ -1214,13 +1219,14 @@ DateOfTimestampTz(TimestampTz ts, pg_tz *tz, ConstructorCache *c)
 }
 
 /*
- * Resolve the time zone argument (argument 2) the way timezone(zone, timestamptz)
- * does: an abbreviation first, then a zone name. Cached for the query.
+ * Resolve the time zone argument (the last argument) the way
+ * timezone(zone, timestamptz) does: an abbreviation first, then a zone name.
+ * Cached for the query.
  */
 static void
 ResolveTimeZone(FunctionCallInfo fcinfo, ConstructorCache *c)
 {
-	text	   *zone = PG_GETARG_TEXT_PP(2);
+	text	   *zone = PG_GETARG_TEXT_PP(PG_NARGS() - 1);
 	char	   *tzname;
 	char	   *lower;
 	int			type,
@@ -1284,34 +1290,61 @@ customer_period_from_timestamptz(PG_FUNCTION_ARGS)
 	PG_RETURN_CUSTOMER_PERIOD(ConstructorPeriod(fcinfo, d, unit));
 }
 
-PG_FUNCTION_INFO_V1(customer_period_from_timestamptz_zone);
-/* customer_period(timestamptz, kind, zone): the period holding its date in the given zone */
-Datum
-customer_period_from_timestamptz_zone(PG_FUNCTION_ARGS)
+/*
+ * The calendar date of ts in the time zone of the call's last argument, resolved
+ * and cached by ResolveTimeZone.
+ */
+static DateADT
+DateInZone(FunctionCallInfo fcinfo, ConstructorCache *c, TimestampTz ts)
 {
-	TimestampTz ts = PG_GETARG_TIMESTAMPTZ(0);
-	PeriodUnit	unit = ConstructorUnit(fcinfo);
-	ConstructorCache *c = (ConstructorCache *) fcinfo->flinfo->fn_extra;
-	DateADT		d;
-
 	ResolveTimeZone(fcinfo, c);
 	if (TIMESTAMP_NOT_FINITE(ts))
 		ReportInfiniteTimestamp();
 	switch (c->tzmode)
 	{
 		case TZ_FIXED:
-			d = DateOfTimestamp(ts + (int64) c->tzoffset * USECS_PER_SEC);
-			break;
+			return DateOfTimestamp(ts + (int64) c->tzoffset * USECS_PER_SEC);
 		case TZ_ZONE:
-			d = DateOfTimestampTz(ts, c->tz, c);
-			break;
+			return DateOfTimestampTz(ts, c->tz, c);
 		default:
-			d = DateOfTimestamp(DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone,
-																	  PointerGetDatum(c->tzname),
-																	  TimestampTzGetDatum(ts))));
-			break;
+			return DateOfTimestamp(DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone,
+																		 PointerGetDatum(c->tzname),
+																		 TimestampTzGetDatum(ts))));
 	}
+}
+
+PG_FUNCTION_INFO_V1(customer_period_from_timestamptz_zone);
+/* customer_period(timestamptz, kind, zone): the period holding its date in the given zone */
+Datum
+customer_period_from_timestamptz_zone(PG_FUNCTION_ARGS)
+{
+	PeriodUnit	unit = ConstructorUnit(fcinfo);
+	DateADT		d = DateInZone(fcinfo, (ConstructorCache *) fcinfo->flinfo->fn_extra,
+							   PG_GETARG_TIMESTAMPTZ(0));
+
 	PG_RETURN_CUSTOMER_PERIOD(ConstructorPeriod(fcinfo, d, unit));
+}
+
+PG_FUNCTION_INFO_V1(local_date);
+/*
+ * local_date(timestamptz, zone): the calendar date of an instant in a time zone,
+ * as (ts AT TIME ZONE zone)::date but with the zone resolved once per query and
+ * its UTC offsets cached (cheaper per row than the cast ts::date in the session's
+ * zone: test/bench/period_bench.sh). Unlike that cast it means the same on every
+ * node of a cluster, whatever their TimeZone settings (docs/citus.md).
+ */
+Datum
+local_date(PG_FUNCTION_ARGS)
+{
+	TimestampTz ts = PG_GETARG_TIMESTAMPTZ(0);
+	ConstructorCache *c = GetConstructorCache(fcinfo);
+
+	/* infinite instants have infinite dates, as in the cast */
+	if (TIMESTAMP_IS_NOBEGIN(ts))
+		PG_RETURN_DATEADT(DATEVAL_NOBEGIN);
+	if (TIMESTAMP_IS_NOEND(ts))
+		PG_RETURN_DATEADT(DATEVAL_NOEND);
+	PG_RETURN_DATEADT(DateInZone(fcinfo, c, ts));
 }
 
 /* ----------------------------------------------------------------

@@ -44,6 +44,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "jobs.h"
 #include "worker.h"
 
 PGDLLEXPORT void RetentionSchedulerMain(Datum arg);
@@ -213,21 +214,9 @@ SchedulerShouldRun(void)
 {
 	if (!OidIsValid(get_extension_oid("pg_retention", true)))
 		return false;
-	if (OidIsValid(get_extension_oid("citus", true)))
-	{
-		int			ret = SPI_execute("SELECT pg_catalog.to_regproc('pg_catalog.citus_is_coordinator') IS NOT NULL",
-									  true, 1);
-		bool		isnull;
-
-		if (ret == SPI_OK_SELECT && SPI_processed == 1 &&
-			DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
-		{
-			ret = SPI_execute("SELECT pg_catalog.citus_is_coordinator()", true, 1);
-			if (ret == SPI_OK_SELECT && SPI_processed == 1 &&
-				!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
-				return false;
-		}
-	}
+	/* under Citus, only the coordinator (node group 0) schedules */
+	if (LocalCitusGroup() > 0)
+		return false;
 	return true;
 }
 

@@ -44,11 +44,15 @@ COMMENT ON FUNCTION retention.customer_period(timestamp, text) IS
 CREATE FUNCTION retention.customer_period(timestamptz, kind text) RETURNS retention.customer_period
 	AS 'MODULE_PATHNAME', 'customer_period_from_timestamptz' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retention.customer_period(timestamptz, text) IS
-	'the period of the given kind that contains the timestamp''s date in the session time zone';
+	'the period of the given kind that contains the timestamp''s date in the session time zone of the node that evaluates it (under Citus a worker''s: prefer the form with a time zone)';
 CREATE FUNCTION retention.customer_period(timestamptz, kind text, tz text) RETURNS retention.customer_period
 	AS 'MODULE_PATHNAME', 'customer_period_from_timestamptz_zone' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retention.customer_period(timestamptz, text, text) IS
 	'the period of the given kind that contains the timestamp''s date in the given time zone';
+CREATE FUNCTION retention.local_date(timestamptz, tz text) RETURNS date
+	AS 'MODULE_PATHNAME', 'local_date' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.local_date(timestamptz, text) IS
+	'the calendar date of an instant in the given time zone, as (ts AT TIME ZONE tz)::date but with the zone looked up once per query; the same on every node';
 
 -- comparison
 CREATE FUNCTION retention.customer_period_lt(retention.customer_period, retention.customer_period) RETURNS bool

@@ -70,6 +70,183 @@ END $$;
 COMMENT ON FUNCTION retention.new_rows_scan(regclass, xid8, xid8) IS
 	'internal: the relation and condition that read the rows of a table inserted by transactions in [since, upto)';
 
+-- Citus (docs/citus.md). A distributed table's rows are in shards on several nodes, each node
+-- with its own transaction ids: a refresh keeps one watermark per node group holding shards,
+-- taken on that node, and its scan of the source is filtered by xmin_is_new_on_node, which
+-- Citus pushes down to the shards, where each node applies its own window.
+CREATE FUNCTION retention.node_group() RETURNS int
+	AS 'MODULE_PATHNAME', 'node_group' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention.node_group() IS
+	'this server''s Citus node group (pg_dist_local_group: 0 on the coordinator), NULL when Citus is not installed';
+CREATE FUNCTION retention.xmin_is_new_on_node(tableoid oid, ctid tid, xmin xid, groups int[], since xid8[], upto xid8[])
+	RETURNS boolean
+	AS 'MODULE_PATHNAME', 'xmin_is_new_on_node' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention.xmin_is_new_on_node(oid, tid, xid, int[], xid8[], xid8[]) IS
+	'xmin_is_new with the transaction window [since[i], upto[i]) of the Citus node group groups[i] that evaluates it; the watermark test of refreshes over distributed tables, pushed down to the shards';
+
+-- How a Citus table's rows are laid out: kind is NULL for a table Citus does not manage,
+-- 'distributed' when each shard has one placement (hash- or range-distributed, single-shard
+-- and Citus local tables), 'replicated' otherwise (reference tables, replicated shards: a read
+-- may go to any copy, each with transaction ids of its own node, so changes cannot be told
+-- apart by xmin); layout is a digest of the placements (shard, placement, group) of the table
+-- and its partitions, which changes when a shard moves, splits or is copied; groups are the
+-- node groups holding placements.
+CREATE FUNCTION retention.citus_layout(src regclass, OUT kind text, OUT layout text, OUT groups int[])
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, retention, pg_temp AS $$
+BEGIN
+	IF retention.node_group() IS NULL THEN
+		RETURN;
+	END IF;
+	-- dynamic SQL: Citus's catalogs exist only where Citus is installed
+	EXECUTE 'WITH rels AS (SELECT t.relid FROM pg_catalog.pg_partition_tree($1) t UNION SELECT $1), '
+			'pl AS (SELECT sh.shardid, p.placementid, p.groupid FROM pg_catalog.pg_dist_shard sh '
+			'JOIN pg_catalog.pg_dist_placement p ON p.shardid = sh.shardid WHERE sh.logicalrelid IN (SELECT relid FROM rels)) '
+			'SELECT CASE WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_dist_partition d WHERE d.logicalrelid = $1) THEN NULL '
+			'WHEN (SELECT max(c) FROM (SELECT count(*) AS c FROM pl GROUP BY shardid) x) > 1 THEN ''replicated'' '
+			'ELSE ''distributed'' END, '
+			'(SELECT md5(string_agg(format(''%s:%s:%s'', shardid, placementid, groupid), '','' ORDER BY shardid, placementid)) FROM pl), '
+			'(SELECT array_agg(DISTINCT groupid ORDER BY groupid) FROM pl)'
+		INTO kind, layout, groups USING src;
+	IF kind IS NULL THEN
+		layout := NULL;
+		groups := NULL;
+	END IF;
+END $$;
+COMMENT ON FUNCTION retention.citus_layout(regclass) IS
+	'internal: is a table distributed by Citus with one placement per shard (distributed) or replicated, a digest of its shard placements and the node groups holding them (NULL kind: not a Citus table)';
+
+-- An error for a Citus source whose changes cannot be tracked (citus_layout: replicated):
+-- what ("job \"x\"") could only read it in full. creating: what is being created, rather than
+-- refreshed incrementally.
+CREATE FUNCTION retention.refuse_untracked_citus_source(src regclass, what text, creating boolean) RETURNS void
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, retention, pg_temp AS $$
+DECLARE
+	detail text := 'It is a Citus reference table or has replicated shards: a read may go to any copy, and each copy''s rows carry the transaction ids of its own node.';
+BEGIN
+	IF (retention.citus_layout(src)).kind IS DISTINCT FROM 'replicated' THEN
+		RETURN;
+	ELSIF creating THEN
+		RAISE EXCEPTION 'cannot create % over %: its changes cannot be tracked', what, src
+			USING ERRCODE = 'feature_not_supported', DETAIL = detail,
+			HINT = 'Make the source a distributed table with one placement per shard (create_distributed_table), or use a view of it as the source, which every refresh reads in full.';
+	ELSE
+		RAISE EXCEPTION 'cannot refresh % incrementally: the changes of % cannot be tracked', what, src
+			USING ERRCODE = 'feature_not_supported', DETAIL = detail,
+			HINT = 'Refresh with full_refresh => true, or make the source a distributed table with one placement per shard (create_distributed_table).';
+	END IF;
+END $$;
+COMMENT ON FUNCTION retention.refuse_untracked_citus_source(regclass, text, boolean) IS
+	'internal: an error when a source is a Citus table whose changes cannot be told apart (a reference table, replicated shards), for a job or program being created or refreshed incrementally';
+
+-- An error on a Citus worker node (node group above 0), where the scheduler never runs:
+-- what names the object that would never be scheduled there.
+CREATE FUNCTION retention.refuse_on_worker(what text) RETURNS void
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, retention, pg_temp AS $$
+BEGIN
+	IF retention.node_group() > 0 THEN
+		RAISE EXCEPTION 'cannot create % on a Citus worker node', what USING ERRCODE = 'feature_not_supported',
+			DETAIL = format('This node is in Citus node group %s; the scheduler runs jobs only on the coordinator (group 0).',
+							retention.node_group()),
+			HINT = 'Create it on the coordinator.';
+	END IF;
+END $$;
+COMMENT ON FUNCTION retention.refuse_on_worker(text) IS
+	'internal: an error on a Citus worker node, where the scheduler runs no jobs';
+
+-- The watermark of this node for a refresh, run on each node by node_watermarks: its group,
+-- the xmin of a new snapshot (every transaction below it has finished), and whether the
+-- refresh can go on from this node's entry in old (a map group -> watermark) on this node.
+CREATE FUNCTION retention.node_watermark(old jsonb) RETURNS jsonb
+	LANGUAGE sql STABLE SET search_path = pg_catalog, retention, pg_temp
+	RETURN (SELECT jsonb_build_object('group', g, 'upto', upto::text,
+									  'usable', coalesce(retention.watermark_usable((old->>(g::text))::xid8, upto), false))
+			FROM (SELECT retention.node_group() AS g, pg_snapshot_xmin(pg_current_snapshot()) AS upto) x);
+COMMENT ON FUNCTION retention.node_watermark(jsonb) IS
+	'internal: this node''s Citus group, the xmin of a new snapshot, and whether the old watermark of this group can be gone on from';
+
+-- The watermarks of the node groups holding a distributed source's shards, each taken on its
+-- node (run_command_on_all_nodes, as the current role), with the source's layout:
+-- taken = {"layout": digest, "nodes": {group: watermark}}; usable: can a refresh go on from
+-- old (same layout, every node's watermark usable)? An error when a node cannot answer.
+CREATE FUNCTION retention.node_watermarks(src regclass, old jsonb, OUT taken jsonb, OUT usable boolean)
+	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
+DECLARE
+	l record := retention.citus_layout(src);
+	answers jsonb;
+	failed text;
+BEGIN
+	EXECUTE 'SELECT jsonb_agg(CASE WHEN r.success THEN r.result::jsonb END), '
+			'string_agg(CASE WHEN NOT r.success THEN format(''node %s: %s'', r.nodeid, r.result) END, ''; '') '
+			'FROM pg_catalog.run_command_on_all_nodes($1) r'
+		INTO answers, failed
+		USING format('SELECT retention.node_watermark(%L)', coalesce(old->'nodes', '{}'));
+	IF failed IS NOT NULL THEN
+		RAISE EXCEPTION 'could not take the watermarks of the nodes of %', src USING ERRCODE = 'connection_failure',
+			DETAIL = failed, HINT = 'A refresh over a distributed table reads each node''s transaction ids: every node must answer.';
+	END IF;
+	SELECT jsonb_build_object('layout', l.layout, 'nodes', jsonb_object_agg(a->>'group', a->'upto')),
+		   coalesce(bool_and((a->>'usable')::boolean), false)
+	INTO taken, usable
+	FROM jsonb_array_elements(answers) a WHERE (a->>'group')::int = ANY (l.groups);
+	IF EXISTS (SELECT FROM unnest(l.groups) g WHERE NOT taken->'nodes' ? g::text) THEN
+		RAISE EXCEPTION 'could not take the watermarks of the nodes of %', src USING ERRCODE = 'connection_failure',
+			DETAIL = 'No active node answered for a group holding some of its shards.',
+			HINT = 'A refresh over a distributed table reads each node''s transaction ids: every node must answer.';
+	END IF;
+	usable := usable AND old->>'layout' IS NOT DISTINCT FROM l.layout AND old IS NOT NULL;
+END $$;
+COMMENT ON FUNCTION retention.node_watermarks(regclass, jsonb) IS
+	'internal: the watermarks of the Citus nodes holding a distributed source''s shards, each taken on its node, and whether a refresh can go on from the old ones';
+
+-- What a refresh of a job or program reads from its source, and the watermark it leaves:
+--   a plain or partitioned table (source_tracks_rows): one watermark, new_watermark, this
+--     server's snapshot xmin, and the scan of new_rows_scan;
+--   a distributed Citus table read without row level security in force: one watermark per
+--     node group, new_node_watermarks (node_watermarks), and the source filtered by
+--     xmin_is_new_on_node;
+--   a replicated Citus table (reference tables, replicated shards): its changes cannot be
+--     told apart, so only a full refresh (want_incremental false) may read it, in full;
+--   other sources (views, foreign tables, tables read through policies, distributed ones
+--     too): read in full.
+-- incremental: want_incremental and the stored watermark(s) can be gone on from; then the
+-- rows read are those of transactions from the stored watermark on, else all rows; up to the
+-- new watermark, or, with open_end, up to the newest (rows read again later are harmless to
+-- a caller that replays).
+CREATE FUNCTION retention.source_changes(src regclass, watermark xid8, node_watermarks jsonb,
+	want_incremental boolean, open_end boolean, what text,
+	OUT incremental boolean, OUT scan text, OUT filter text, OUT new_watermark xid8, OUT new_node_watermarks jsonb)
+	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
+DECLARE
+	kind text := (retention.citus_layout(src)).kind;
+	usable boolean;
+	top xid8 := '18446744073709551615';
+BEGIN
+	incremental := false;
+	scan := src::text;
+	filter := 'true';
+	IF kind = 'distributed' AND NOT row_security_active(src) THEN
+		SELECT x.taken, x.usable INTO new_node_watermarks, usable FROM retention.node_watermarks(src, node_watermarks) x;
+		incremental := want_incremental AND usable;
+		filter := (SELECT format('retention.xmin_is_new_on_node(s.tableoid, s.ctid, s.xmin, %L::int[], %L::xid8[], %L::xid8[])',
+								 array_agg(g::int ORDER BY g::int),
+								 array_agg(CASE WHEN incremental THEN (node_watermarks->'nodes'->>g)::xid8 ELSE '0' END ORDER BY g::int),
+								 array_agg(CASE WHEN open_end THEN top ELSE u::xid8 END ORDER BY g::int))
+				   FROM jsonb_each_text(new_node_watermarks->'nodes') n(g, u));
+	ELSIF kind = 'replicated' THEN
+		IF want_incremental THEN
+			PERFORM retention.refuse_untracked_citus_source(src, what, false);
+		END IF;
+	ELSIF retention.source_tracks_rows(src) THEN
+		new_watermark := pg_snapshot_xmin(pg_current_snapshot());
+		incremental := want_incremental AND retention.watermark_usable(watermark, new_watermark);
+		SELECT x.scan, x.filter INTO scan, filter
+		FROM retention.new_rows_scan(src, CASE WHEN incremental THEN watermark ELSE '0' END,
+									 CASE WHEN open_end THEN top ELSE new_watermark END) x;
+	END IF;
+END $$;
+COMMENT ON FUNCTION retention.source_changes(regclass, xid8, jsonb, boolean, boolean, text) IS
+	'internal: how a refresh reads its source (all rows, or those added since the stored watermark or per-node watermarks) and the watermark(s) it leaves; an error for an incremental refresh of a Citus source whose changes cannot be tracked';
+
 CREATE TABLE retention.jobs (
 	job_id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
 	job_name text NOT NULL CHECK (job_name <> ''),
@@ -86,6 +263,7 @@ CREATE TABLE retention.jobs (
 	last_status text,
 	consecutive_failures int NOT NULL DEFAULT 0,
 	created_at timestamptz NOT NULL DEFAULT now(),
+	node_watermarks jsonb,
 	UNIQUE (owner, job_name)
 );
 COMMENT ON TABLE retention.jobs IS
@@ -96,6 +274,8 @@ COMMENT ON COLUMN retention.jobs.timezone IS 'the time zone the cron expression 
 COMMENT ON COLUMN retention.jobs.config IS 'job parameters: source, columns, period kind, target tables, cohort mode';
 COMMENT ON COLUMN retention.jobs.next_run IS 'when the scheduler runs the job next (after a failure: the retry time)';
 COMMENT ON COLUMN retention.jobs.watermark IS 'source rows inserted by transactions below this id are in the targets; NULL until the first refresh';
+COMMENT ON COLUMN retention.jobs.node_watermarks IS
+	'for a source distributed by Citus, the watermark of each node group holding its shards, taken on that node, and a digest of the shard placements: {"layout": ..., "nodes": {group: id}}';
 COMMENT ON COLUMN retention.jobs.consecutive_failures IS 'failed runs since the last successful one (drives the retry back-off)';
 
 CREATE TABLE retention.job_runs (
@@ -239,7 +419,7 @@ COMMENT ON FUNCTION retention.job_column(regclass, text) IS
 CREATE FUNCTION retention.create_cohort_job_in(schema name,
 	job_name text, source regclass, customer_column text, time_column text, amount_column text,
 	period_kind text, activity_table text, cohort_table text, schedule text,
-	timezone text, mode text)
+	timezone text, mode text, targets text)
 	RETURNS bigint
 	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
 DECLARE
@@ -256,8 +436,9 @@ BEGIN
 	IF job_name IS NULL OR job_name = '' THEN
 		RAISE EXCEPTION 'job name must not be empty' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
+	PERFORM retention.refuse_on_worker(format('job "%s"', job_name));
 	IF source IS NULL OR customer_column IS NULL OR time_column IS NULL OR period_kind IS NULL
-		OR schedule IS NULL OR timezone IS NULL OR mode IS NULL THEN
+		OR schedule IS NULL OR timezone IS NULL OR mode IS NULL OR targets IS NULL THEN
 		RAISE EXCEPTION 'only amount_column may be NULL' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	IF EXISTS (SELECT FROM retention.jobs j WHERE j.job_name = create_cohort_job_in.job_name
@@ -274,6 +455,7 @@ BEGIN
 		RAISE EXCEPTION 'permission denied for table %', source USING ERRCODE = 'insufficient_privilege',
 			DETAIL = 'A job reads its source with the privileges of the role that creates it.';
 	END IF;
+	PERFORM retention.refuse_untracked_citus_source(source, format('job "%s"', job_name), true);
 
 	cust_type := (retention.job_column(source, customer_column)).typname;
 	time_type := (retention.job_column(source, time_column)).typ;
@@ -296,6 +478,15 @@ BEGIN
 			HINT = 'Use ''on'' (active in exactly that period) or ''on_or_after'' (active in it or any later one).';
 	END IF;
 	next := retention.next_run_time(schedule, now(), timezone);	-- validates schedule and time zone
+	IF targets NOT IN ('local', 'distributed') THEN
+		RAISE EXCEPTION 'invalid targets "%"', targets USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Use ''local'' (tables on this node) or ''distributed'' (under Citus: the activity table distributed with the source, the cohort table a reference table).';
+	END IF;
+	IF targets = 'distributed' AND (retention.citus_layout(source)).kind IS DISTINCT FROM 'distributed' THEN
+		RAISE EXCEPTION 'distributed targets need a source distributed by Citus, "%" is not one', source
+			USING ERRCODE = 'feature_not_supported',
+			HINT = 'Distribute the source with create_distributed_table, or use targets => ''local''.';
+	END IF;
 
 	act_name := retention.target_table_name(activity_table, 'activity table', schema);
 	coh_name := retention.target_table_name(cohort_table, 'cohort table', schema);
@@ -318,6 +509,13 @@ BEGIN
 				   format('per-customer activity kept by pg_retention job %s', job_name));
 	EXECUTE format('COMMENT ON TABLE %s IS %L', coh_name,
 				   format('cohort table kept by pg_retention job %s', job_name));
+	IF targets = 'distributed' THEN
+		-- the activity table sharded like the source (its merge with the new rows runs on the
+		-- shards), the small cohort table copied to every node
+		EXECUTE 'SELECT pg_catalog.create_distributed_table($1, $2, colocate_with => $3)'
+			USING act_name::regclass, customer_column, source::text;
+		EXECUTE 'SELECT pg_catalog.create_reference_table($1)' USING coh_name::regclass;
+	END IF;
 
 	INSERT INTO retention.jobs (job_name, job_type, schedule, timezone, config, next_run)
 	VALUES (job_name, 'cohort_refresh', schedule, timezone,
@@ -329,7 +527,7 @@ BEGIN
 	RETURNING job_id INTO id;
 	RETURN id;
 END $$;
-COMMENT ON FUNCTION retention.create_cohort_job_in(name, text, regclass, text, text, text, text, text, text, text, text, text) IS
+COMMENT ON FUNCTION retention.create_cohort_job_in(name, text, regclass, text, text, text, text, text, text, text, text, text, text) IS
 	'internal: create_cohort_job with the schema that unqualified target names go into';
 
 -- A body bound at creation (no search_path lookups at call time) that passes the caller's
@@ -337,12 +535,12 @@ COMMENT ON FUNCTION retention.create_cohort_job_in(name, text, regclass, text, t
 CREATE FUNCTION retention.create_cohort_job(
 	job_name text, source regclass, customer_column text, time_column text, amount_column text,
 	period_kind text, activity_table text, cohort_table text, schedule text,
-	timezone text DEFAULT 'UTC', mode text DEFAULT 'on')
+	timezone text DEFAULT 'UTC', mode text DEFAULT 'on', targets text DEFAULT 'local')
 	RETURNS bigint LANGUAGE sql
 	RETURN retention.create_cohort_job_in(pg_catalog.current_schema(), job_name, source, customer_column,
-		time_column, amount_column, period_kind, activity_table, cohort_table, schedule, timezone, mode);
-COMMENT ON FUNCTION retention.create_cohort_job(text, regclass, text, text, text, text, text, text, text, text, text) IS
-	'create a cohort-refresh job: creates the activity and cohort tables (unqualified names in the current schema), which the job keeps fresh from the source on the schedule; the job runs as the calling role';
+		time_column, amount_column, period_kind, activity_table, cohort_table, schedule, timezone, mode, targets);
+COMMENT ON FUNCTION retention.create_cohort_job(text, regclass, text, text, text, text, text, text, text, text, text, text) IS
+	'create a cohort-refresh job: creates the activity and cohort tables (unqualified names in the current schema; targets => ''distributed'' under Citus: the activity table colocated with the distributed source, the cohort table a reference table), which the job keeps fresh from the source on the schedule; the job runs as the calling role';
 
 CREATE FUNCTION retention.alter_job(job_name text, schedule text DEFAULT NULL, timezone text DEFAULT NULL,
 	enabled boolean DEFAULT NULL, new_name text DEFAULT NULL)
@@ -428,9 +626,9 @@ DECLARE
 	src regclass;
 	act regclass;
 	coh regclass;
-	tracked boolean;
 	cust text := c->>'customer_column';
 	upto xid8;
+	node_upto jsonb;
 	filter text;
 	scan text;
 	period text;
@@ -460,18 +658,15 @@ BEGIN
 			USING ERRCODE = 'undefined_table',
 			HINT = 'Recreate the table, or drop the job and create it again.';
 	END IF;
-	tracked := retention.source_tracks_rows(src);
 
-	-- Every transaction below upto has finished, so the rows it inserted are visible from
-	-- the next statement on; rows of later transactions are left for the next refresh.
-	upto := pg_snapshot_xmin(pg_current_snapshot());
-	incremental := NOT full_refresh AND tracked AND retention.watermark_usable(j.watermark, upto);
-	IF tracked THEN
-		SELECT x.scan, x.filter INTO scan, filter
-		FROM retention.new_rows_scan(src, CASE WHEN incremental THEN j.watermark ELSE '0'::xid8 END, upto) x;
-	ELSE
-		filter := 'true';		-- views and the like: always a full rebuild of every row
-	END IF;
+	-- Every transaction below upto (on a distributed source: below each node's entry of
+	-- node_upto, taken on that node) has finished, so the rows it inserted are visible from
+	-- the next statement on; rows of later transactions are left for the next refresh. Views
+	-- and the like: always a full rebuild of every row.
+	SELECT x.incremental, x.scan, x.filter, x.new_watermark, x.new_node_watermarks
+	INTO incremental, scan, filter, upto, node_upto
+	FROM retention.source_changes(src, j.watermark, j.node_watermarks, NOT full_refresh, false,
+								  format('job "%s"', job_name)) x;
 	IF (SELECT atttypid FROM pg_attribute WHERE attrelid = src AND attname = c->>'time_column'
 		AND NOT attisdropped) = 'timestamptz'::regtype THEN
 		period := format('retention.customer_period(s.%I, %L, %L)', c->>'time_column', c->>'period_kind', j.timezone);
@@ -591,7 +786,8 @@ BEGIN
 		PERFORM set_config('jit', jit_setting, true);
 	END IF;
 
-	UPDATE retention.jobs x SET watermark = upto, last_refresh = refresh_cohort_job_as_owner.now
+	UPDATE retention.jobs x SET watermark = upto, node_watermarks = node_upto,
+		last_refresh = refresh_cohort_job_as_owner.now
 	WHERE x.job_id = j.job_id;
 	RETURN written;
 END $$;

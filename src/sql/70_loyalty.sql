@@ -63,6 +63,7 @@ CREATE TABLE retention.loyalty_programs (
 	last_refresh timestamptz,
 	watermark xid8,
 	created_at timestamptz NOT NULL DEFAULT now(),
+	node_watermarks jsonb,
 	UNIQUE (owner, program_name)
 );
 COMMENT ON SEQUENCE retention.loyalty_programs_program_id_seq IS 'numbers retention.loyalty_programs';
@@ -82,6 +83,8 @@ COMMENT ON COLUMN retention.loyalty_programs.grace_days IS 'days an expired stat
 COMMENT ON COLUMN retention.loyalty_programs.match IS 'all: a tier with spend and order thresholds needs both; any: either';
 COMMENT ON COLUMN retention.loyalty_programs.tiers IS 'JSON array of {"name", "rank", "min_amount", "min_orders"}; ranks above 0, thresholds increasing with rank';
 COMMENT ON COLUMN retention.loyalty_programs.last_as_of IS 'the "as of" date of the last refresh';
+COMMENT ON COLUMN retention.loyalty_programs.node_watermarks IS
+	'for a source distributed by Citus, the watermark of each node group holding its shards as of the last refresh, taken on that node, and a digest of the shard placements; NULL as watermark is';
 COMMENT ON COLUMN retention.loyalty_programs.watermark IS
 	'source rows inserted by transactions below this id were read by the last refresh; NULL when the next refresh must replay every customer (no refresh yet, changed rules, a source without row transaction ids)';
 
@@ -109,8 +112,8 @@ DECLARE
 	state text;
 BEGIN
 	-- a refresh recording its date needs no new validation
-	IF TG_OP = 'UPDATE' AND to_jsonb(NEW) - '{last_as_of,last_refresh,watermark}'::text[]
-		= to_jsonb(OLD) - '{last_as_of,last_refresh,watermark}'::text[] THEN
+	IF TG_OP = 'UPDATE' AND to_jsonb(NEW) - '{last_as_of,last_refresh,watermark,node_watermarks}'::text[]
+		= to_jsonb(OLD) - '{last_as_of,last_refresh,watermark,node_watermarks}'::text[] THEN
 		RETURN NEW;
 	END IF;
 	-- the program runs as its owner: only roles that may become the owner define it (the row
@@ -122,6 +125,7 @@ BEGIN
 	END IF;
 	-- changed rules: the stored states no longer apply, the next refresh replays everyone
 	NEW.watermark := NULL;
+	NEW.node_watermarks := NULL;
 	IF p.program_name IS NULL OR p.program_name = '' THEN
 		RAISE EXCEPTION 'loyalty program name must not be empty' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
@@ -273,6 +277,7 @@ BEGIN
 		RAISE EXCEPTION 'permission denied for table %', p.source USING ERRCODE = 'insufficient_privilege',
 			DETAIL = format('A loyalty program reads its source as its owner, %s, who may not read it.', p.owner);
 	END IF;
+	PERFORM retention.refuse_untracked_citus_source(src, format('loyalty program "%s"', p.program_name), true);
 	SELECT a.atttypid INTO typ FROM pg_attribute a
 	WHERE a.attrelid = src AND a.attname = p.customer_column AND a.attnum > 0 AND NOT a.attisdropped;
 	IF NOT FOUND THEN
@@ -611,6 +616,7 @@ DECLARE
 	rows text;
 	amount text;
 	counted text;
+	day text;
 BEGIN
 	IF src IS NULL THEN
 		RAISE EXCEPTION 'relation "%" of loyalty program "%" does not exist', p.source, p.program_name
@@ -627,31 +633,50 @@ BEGIN
 	END LOOP;
 	amount := CASE WHEN p.amount_column IS NULL THEN '0::numeric' ELSE format('s.%I::numeric', p.amount_column) END;
 	counted := CASE WHEN p.exclude IS NULL THEN 'true' ELSE format('NOT coalesce((%s)::boolean, false)', p.exclude) END;
-	-- the source rows up to as_of; the day of a timestamptz is the session's TimeZone's, which
-	-- is the program's while the query runs (loyalty_set_timezone): a cast is much cheaper per
-	-- row than AT TIME ZONE, which looks the zone up each time
+	-- the day of a row: a timestamptz's in the program's time zone, named in the query so that
+	-- every node reading rows (Citus workers too) takes the same day; local_date looks the zone
+	-- up once per query, where AT TIME ZONE does so for each row
+	IF (SELECT a.atttypid FROM pg_attribute a WHERE a.attrelid = src AND a.attname = p.time_column
+		AND a.attnum > 0 AND NOT a.attisdropped) = 'timestamptz'::regtype THEN
+		day := format('retention.local_date(s.%I, %L)', p.time_column, p.timezone);
+	ELSE
+		day := format('s.%I::date', p.time_column);
+	END IF;
+	-- the source rows up to as_of
 	rows := format('FROM %1$s s WHERE s.%2$I IS NOT NULL AND s.%3$I < %4$s AND (%5$s)',
 				   src, p.customer_column, p.time_column, retention.loyalty_day_start(p, as_of + 1), cond);
 	IF resume_after IS NULL THEN
 		RETURN format('SELECT s.%1$I AS customer, %2$s AS r %3$s GROUP BY s.%1$I',
-					  p.customer_column, retention.loyalty_agg_sql(p, format('s.%I::date', p.time_column), amount, counted, as_of),
-					  rows);
+					  p.customer_column, retention.loyalty_agg_sql(p, day, amount, counted, as_of), rows);
 	END IF;
 	RETURN format('SELECT x.customer, %1$s AS r FROM ('
-				  'SELECT s.%2$I AS customer, s.%3$I::date AS day, %4$s AS amount, %5$s AS counted, NULL::int AS tier_rank, '
+				  'SELECT s.%2$I AS customer, %3$s AS day, %4$s AS amount, %5$s AS counted, NULL::int AS tier_rank, '
 				  'NULL::date AS since, NULL::date AS expires, NULL::date AS grace_ends, NULL::date AS member_since, '
 				  'NULL::date[] AS qualified_until %6$s '
 				  'UNION ALL SELECT t.%2$I, NULL, NULL, NULL, t.tier_rank, t.since, t.expires, t.grace_ends, t.member_since, '
 				  't.qualified_until FROM %7$s t WHERE %8$s) x GROUP BY x.customer',
 				  retention.loyalty_agg_sql(p, 'x.day', 'x.amount', 'x.counted', as_of,
 					  format('%L::date, x.tier_rank, x.since, x.expires, x.grace_ends, x.member_since, x.qualified_until', resume_after)),
-				  p.customer_column, p.time_column, amount, counted, rows, p.tier_table, state_cond);
+				  p.customer_column, day, amount, counted, rows, p.tier_table, state_cond);
 END $$;
 COMMENT ON FUNCTION retention.loyalty_eval_sql(retention.loyalty_programs, date, text, date, text) IS
-	'internal: the query that evaluates the customers of a loyalty program as of a date, from all their rows or from stored states (to run with TimeZone set to the program''s)';
+	'internal: the query that evaluates the customers of a loyalty program as of a date, from all their rows or from stored states (days of timestamptz rows in the program''s time zone, named in the query)';
+
+-- The rows of a query, as a set of records (the caller gives the column definitions): the
+-- query runs as a statement of its own (see refresh_loyalty_as_owner).
+CREATE FUNCTION retention.query_rows(query text) RETURNS SETOF record
+	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
+BEGIN
+	RETURN QUERY EXECUTE query;
+END $$;
+COMMENT ON FUNCTION retention.query_rows(text) IS
+	'internal: run a query as a statement of its own and return its rows (a loyalty refresh over a Citus table reads its evaluation this way)';
 
 -- Set the session's TimeZone for the rest of the transaction (or subtransaction) and return
--- the previous one, so that a caller can put it back.
+-- the previous one, so that a caller can put it back. Evaluations and refreshes run with the
+-- program's zone, so that an exclusion expression evaluated on this node reads timestamps in
+-- it (the days of the rows are computed with the zone named: on Citus workers, whose TimeZone
+-- is their own, too).
 CREATE FUNCTION retention.loyalty_set_timezone(tz text) RETURNS text
 	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
 DECLARE
@@ -724,13 +749,13 @@ DECLARE
 	tt regclass;
 	ht regclass;
 	src regclass;
-	tracked boolean;
 	cust text;
 	tcol text;
 	n bigint;
 	written bigint := 0;
 	tz text;
 	upto xid8;
+	node_upto jsonb;
 	incremental boolean;
 	after date := p.last_as_of;
 	lo date;
@@ -766,18 +791,21 @@ BEGIN
 		RAISE EXCEPTION 'relation "%" of loyalty program "%" does not exist', p.source, p.program_name
 			USING ERRCODE = 'undefined_table', HINT = 'Recreate the table, or point the program at another source.';
 	END IF;
-	tracked := retention.source_tracks_rows(src);
 	cust := p.customer_column;
 	tcol := p.time_column;
 
-	-- Every transaction below upto has finished, so the rows it inserted are visible to the
-	-- statements below; rows of later transactions count as new at the next refresh (the
-	-- watermark test of the cohort jobs, docs/jobs.md).
-	upto := pg_snapshot_xmin(pg_current_snapshot());
-	-- Incremental: go on from the states the tier table holds as of the last refresh's date.
-	-- Otherwise every customer is replayed from all its rows.
-	incremental := NOT rebuild AND NOT full_refresh AND after IS NOT NULL AND as_of >= after
-		AND tracked AND retention.watermark_usable(p.watermark, upto);
+	-- Every transaction below upto (on a distributed source: below each node's entry of
+	-- node_upto) has finished, so the rows it inserted are visible to the statements below;
+	-- rows of later transactions count as new at the next refresh (the watermark test of the
+	-- cohort jobs, docs/jobs.md). Incremental: go on from the states the tier table holds as
+	-- of the last refresh's date. Otherwise every customer is replayed from all its rows.
+	-- Late rows (below) are those of any transaction from the watermark on: replaying a
+	-- customer twice is harmless.
+	SELECT x.incremental, x.scan, x.filter, x.new_watermark, x.new_node_watermarks
+	INTO incremental, scan, xmin_test, upto, node_upto
+	FROM retention.source_changes(src, p.watermark, p.node_watermarks,
+								  NOT rebuild AND NOT full_refresh AND after IS NOT NULL AND as_of >= after, true,
+								  format('loyalty program "%s"', program_name)) x;
 
 	tz := retention.loyalty_set_timezone(p.timezone);
 	IF NOT incremental THEN
@@ -800,14 +828,21 @@ BEGIN
 		hist_conflict := 'DO NOTHING';
 		-- customers without rows any more leave the tier table
 		stale := format('DELETE FROM %1$s t WHERE NOT EXISTS (SELECT FROM e WHERE e.customer = t.%2$I) RETURNING 1', tt, cust);
+		-- Over a Citus table, the evaluation of every customer runs as a query of its own
+		-- (pushed down to the shards), whose result the statement below reads from memory:
+		-- as part of the statement, Citus would plan it as a subplan whose result file each
+		-- reader of e parses again (docs/citus.md). An incremental refresh evaluates few
+		-- customers and is left as it is.
+		IF (retention.citus_layout(src)).kind IS NOT NULL THEN
+			eval := format('SELECT * FROM retention.query_rows(%L) AS q(customer %s, r retention.loyalty_result)',
+						   eval, (retention.job_column(src, cust)).typname);
+		END IF;
 	ELSE
 		-- Everything below is one statement, so one snapshot: the late rows found are exactly
 		-- those the replay reads.
 		-- Late rows: rows inserted since the last refresh (any visible row whose inserting
 		-- transaction is not below the watermark), dated on or before its date. Their
 		-- customers are replayed from all their rows and get their history recorded anew.
-		SELECT x.scan, x.filter INTO scan, xmin_test
-		FROM retention.new_rows_scan(src, p.watermark, '18446744073709551615'::xid8) x;
 		pre := format('late AS MATERIALIZED (SELECT DISTINCT s.%1$I AS customer FROM %2$s s '
 					  'WHERE s.%1$I IS NOT NULL AND s.%3$I < %4$s AND %5$s), ',
 					  cust, scan, tcol, retention.loyalty_day_start(p, after + 1), xmin_test);
@@ -887,7 +922,7 @@ BEGIN
 	written := written + n;
 
 	UPDATE retention.loyalty_programs x SET last_as_of = refresh_loyalty_as_owner.as_of, last_refresh = now(),
-		watermark = CASE WHEN tracked THEN upto END
+		watermark = upto, node_watermarks = node_upto
 	WHERE x.program_id = p.program_id;
 	RETURN written;
 END $$;
@@ -921,6 +956,7 @@ BEGIN
 	IF EXISTS (SELECT FROM retention.jobs j WHERE j.job_name = create_loyalty_job.job_name AND j.owner = p.owner) THEN
 		RAISE EXCEPTION 'job "%" already exists', job_name USING ERRCODE = 'duplicate_object';
 	END IF;
+	PERFORM retention.refuse_on_worker(format('job "%s"', job_name));
 	next := retention.next_run_time(schedule, now(), timezone);	-- validates schedule and time zone
 	INSERT INTO retention.jobs (job_name, job_type, owner, schedule, timezone, config, next_run)
 	VALUES (job_name, 'loyalty_refresh', p.owner, schedule, timezone,
