@@ -2701,3 +2701,72 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION retention.create_loyalty_job(text, text, text, text) IS
 	'create a job that refreshes a loyalty program on a schedule as of the run''s date in the job''s time zone; the job belongs to, and runs as, the program''s owner';
+
+-- Watermarks carry the system identifier of the cluster they were taken in: after a restored
+-- dump or a pg_upgrade the next refresh is a full one, instead of trusting transaction ids of
+-- another cluster (issue 13's cross-major test found this). Watermarks this update finds are
+-- stamped with this cluster's identifier: an update in place keeps its incremental refreshes.
+-- What a refresh of a job or program reads from its source, and the watermark it leaves:
+--   a plain or partitioned table (source_tracks_rows): one watermark, new_watermark, this
+--     server's snapshot xmin, and the scan of new_rows_scan;
+--   a distributed Citus table read without row level security in force: one watermark per
+--     node group, new_node_watermarks (node_watermarks), and the source filtered by
+--     xmin_is_new_on_node;
+--   a replicated Citus table (reference tables, replicated shards): its changes cannot be
+--     told apart, so only a full refresh (want_incremental false) may read it, in full;
+--   other sources (views, foreign tables, tables read through policies, distributed ones
+--     too): read in full.
+-- incremental: want_incremental and the stored watermark(s) can be gone on from; then the
+-- rows read are those of transactions from the stored watermark on, else all rows; up to the
+-- new watermark, or, with open_end, up to the newest (rows read again later are harmless to
+-- a caller that replays). Watermarks are transaction ids of the cluster they were taken in:
+-- new_node_watermarks records its system identifier ("system"), and a watermark taken in
+-- another cluster (a restored dump, a pg_upgrade) is never gone on from.
+CREATE OR REPLACE FUNCTION retention.source_changes(src regclass, watermark xid8, node_watermarks jsonb,
+	want_incremental boolean, open_end boolean, what text,
+	OUT incremental boolean, OUT scan text, OUT filter text, OUT new_watermark xid8, OUT new_node_watermarks jsonb)
+	LANGUAGE plpgsql SET search_path = pg_catalog, retention, pg_temp AS $$
+DECLARE
+	kind text := (retention.citus_layout(src)).kind;
+	usable boolean;
+	top xid8 := '18446744073709551615';
+	here jsonb := jsonb_build_object('system', (SELECT system_identifier FROM pg_control_system())::text);
+	same_cluster boolean := node_watermarks->>'system' IS NOT DISTINCT FROM here->>'system';
+BEGIN
+	incremental := false;
+	scan := src::text;
+	filter := 'true';
+	new_node_watermarks := here;
+	IF kind = 'distributed' AND NOT row_security_active(src) THEN
+		SELECT x.taken || here, x.usable INTO new_node_watermarks, usable FROM retention.node_watermarks(src, node_watermarks) x;
+		incremental := want_incremental AND usable AND same_cluster;
+		filter := (SELECT format('retention.xmin_is_new_on_node(s.tableoid, s.ctid, s.xmin, %L::int[], %L::xid8[], %L::xid8[])',
+								 array_agg(g::int ORDER BY g::int),
+								 array_agg(CASE WHEN incremental THEN (node_watermarks->'nodes'->>g)::xid8 ELSE '0' END ORDER BY g::int),
+								 array_agg(CASE WHEN open_end THEN top ELSE u::xid8 END ORDER BY g::int))
+				   FROM jsonb_each_text(new_node_watermarks->'nodes') n(g, u));
+	ELSIF kind = 'replicated' THEN
+		IF want_incremental THEN
+			PERFORM retention.refuse_untracked_citus_source(src, what, false);
+		END IF;
+	ELSIF retention.source_tracks_rows(src) THEN
+		new_watermark := pg_snapshot_xmin(pg_current_snapshot());
+		incremental := want_incremental AND retention.watermark_usable(watermark, new_watermark) AND same_cluster;
+		SELECT x.scan, x.filter INTO scan, filter
+		FROM retention.new_rows_scan(src, CASE WHEN incremental THEN watermark ELSE '0' END,
+									 CASE WHEN open_end THEN top ELSE new_watermark END) x;
+	END IF;
+END $$;
+COMMENT ON FUNCTION retention.source_changes(regclass, xid8, jsonb, boolean, boolean, text) IS
+	'internal: how a refresh reads its source (all rows, or those added since the stored watermark or per-node watermarks) and the watermark(s) it leaves; an error for an incremental refresh of a Citus source whose changes cannot be tracked';
+
+COMMENT ON COLUMN retention.jobs.node_watermarks IS
+	'where the watermarks were taken: the system identifier of the cluster ({"system": ...}; a watermark of another cluster, after a restore, is not gone on from) and, for a source distributed by Citus, the watermark of each node group holding its shards, taken on that node, and a digest of the shard placements ({"layout": ..., "nodes": {group: id}})';
+COMMENT ON COLUMN retention.loyalty_programs.node_watermarks IS
+	'where the watermarks of the last refresh were taken: the system identifier of the cluster (a watermark of another cluster, after a restore, is not gone on from) and, for a source distributed by Citus, the watermark of each node group holding its shards, taken on that node, and a digest of the shard placements; NULL as watermark is';
+UPDATE retention.jobs SET node_watermarks = coalesce(node_watermarks, '{}')
+	|| jsonb_build_object('system', (SELECT system_identifier FROM pg_control_system())::text)
+WHERE watermark IS NOT NULL OR node_watermarks IS NOT NULL;
+UPDATE retention.loyalty_programs SET node_watermarks = coalesce(node_watermarks, '{}')
+	|| jsonb_build_object('system', (SELECT system_identifier FROM pg_control_system())::text)
+WHERE watermark IS NOT NULL OR node_watermarks IS NOT NULL;

@@ -211,7 +211,9 @@ COMMENT ON FUNCTION retention.node_watermarks(regclass, jsonb) IS
 -- incremental: want_incremental and the stored watermark(s) can be gone on from; then the
 -- rows read are those of transactions from the stored watermark on, else all rows; up to the
 -- new watermark, or, with open_end, up to the newest (rows read again later are harmless to
--- a caller that replays).
+-- a caller that replays). Watermarks are transaction ids of the cluster they were taken in:
+-- new_node_watermarks records its system identifier ("system"), and a watermark taken in
+-- another cluster (a restored dump, a pg_upgrade) is never gone on from.
 CREATE FUNCTION retention.source_changes(src regclass, watermark xid8, node_watermarks jsonb,
 	want_incremental boolean, open_end boolean, what text,
 	OUT incremental boolean, OUT scan text, OUT filter text, OUT new_watermark xid8, OUT new_node_watermarks jsonb)
@@ -220,13 +222,16 @@ DECLARE
 	kind text := (retention.citus_layout(src)).kind;
 	usable boolean;
 	top xid8 := '18446744073709551615';
+	here jsonb := jsonb_build_object('system', (SELECT system_identifier FROM pg_control_system())::text);
+	same_cluster boolean := node_watermarks->>'system' IS NOT DISTINCT FROM here->>'system';
 BEGIN
 	incremental := false;
 	scan := src::text;
 	filter := 'true';
+	new_node_watermarks := here;
 	IF kind = 'distributed' AND NOT row_security_active(src) THEN
-		SELECT x.taken, x.usable INTO new_node_watermarks, usable FROM retention.node_watermarks(src, node_watermarks) x;
-		incremental := want_incremental AND usable;
+		SELECT x.taken || here, x.usable INTO new_node_watermarks, usable FROM retention.node_watermarks(src, node_watermarks) x;
+		incremental := want_incremental AND usable AND same_cluster;
 		filter := (SELECT format('retention.xmin_is_new_on_node(s.tableoid, s.ctid, s.xmin, %L::int[], %L::xid8[], %L::xid8[])',
 								 array_agg(g::int ORDER BY g::int),
 								 array_agg(CASE WHEN incremental THEN (node_watermarks->'nodes'->>g)::xid8 ELSE '0' END ORDER BY g::int),
@@ -238,7 +243,7 @@ BEGIN
 		END IF;
 	ELSIF retention.source_tracks_rows(src) THEN
 		new_watermark := pg_snapshot_xmin(pg_current_snapshot());
-		incremental := want_incremental AND retention.watermark_usable(watermark, new_watermark);
+		incremental := want_incremental AND retention.watermark_usable(watermark, new_watermark) AND same_cluster;
 		SELECT x.scan, x.filter INTO scan, filter
 		FROM retention.new_rows_scan(src, CASE WHEN incremental THEN watermark ELSE '0' END,
 									 CASE WHEN open_end THEN top ELSE new_watermark END) x;
@@ -275,7 +280,7 @@ COMMENT ON COLUMN retention.jobs.config IS 'job parameters: source, columns, per
 COMMENT ON COLUMN retention.jobs.next_run IS 'when the scheduler runs the job next (after a failure: the retry time)';
 COMMENT ON COLUMN retention.jobs.watermark IS 'source rows inserted by transactions below this id are in the targets; NULL until the first refresh';
 COMMENT ON COLUMN retention.jobs.node_watermarks IS
-	'for a source distributed by Citus, the watermark of each node group holding its shards, taken on that node, and a digest of the shard placements: {"layout": ..., "nodes": {group: id}}';
+	'where the watermarks were taken: the system identifier of the cluster ({"system": ...}; a watermark of another cluster, after a restore, is not gone on from) and, for a source distributed by Citus, the watermark of each node group holding its shards, taken on that node, and a digest of the shard placements ({"layout": ..., "nodes": {group: id}})';
 COMMENT ON COLUMN retention.jobs.consecutive_failures IS 'failed runs since the last successful one (drives the retry back-off)';
 
 CREATE TABLE retention.job_runs (

@@ -84,7 +84,7 @@ COMMENT ON COLUMN retention.loyalty_programs.match IS 'all: a tier with spend an
 COMMENT ON COLUMN retention.loyalty_programs.tiers IS 'JSON array of {"name", "rank", "min_amount", "min_orders"}; ranks above 0, thresholds increasing with rank';
 COMMENT ON COLUMN retention.loyalty_programs.last_as_of IS 'the "as of" date of the last refresh';
 COMMENT ON COLUMN retention.loyalty_programs.node_watermarks IS
-	'for a source distributed by Citus, the watermark of each node group holding its shards as of the last refresh, taken on that node, and a digest of the shard placements; NULL as watermark is';
+	'where the watermarks of the last refresh were taken: the system identifier of the cluster (a watermark of another cluster, after a restore, is not gone on from) and, for a source distributed by Citus, the watermark of each node group holding its shards, taken on that node, and a digest of the shard placements; NULL as watermark is';
 COMMENT ON COLUMN retention.loyalty_programs.watermark IS
 	'source rows inserted by transactions below this id were read by the last refresh; NULL when the next refresh must replay every customer (no refresh yet, changed rules, a source without row transaction ids)';
 
