@@ -25,6 +25,7 @@
 #include "fmgr.h"
 
 #include "activity.h"
+#include "compat.h"
 
 #define TRI_VERSION		1
 #define TRI_COHORT		1
@@ -62,7 +63,7 @@ extern TriState *TriForUpdate(FunctionCallInfo fcinfo, int argno, int kind, Peri
 extern Datum TriAggTrans(FunctionCallInfo fcinfo, int kind, const char *what);
 extern TriState *TriCombine(FunctionCallInfo fcinfo, int kind, const char *what);
 extern void TriCheckKind(TriState *t, int kind);
-extern void TriOutOfRange(int kind) pg_attribute_noreturn();
+CompatNoReturn extern void TriOutOfRange(int kind);
 extern void TriCheckTotal(const TriState *t);
 
 /* add one to counter *c of a state of this kind (a per-customer increment), checked */

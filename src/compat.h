@@ -62,4 +62,15 @@ CompatDecodeTimezoneAbbrev(char *lowtoken, int *offset, pg_tz **tz)
 #define CompatMemberCanSetRole(member, role) is_member_of_role((member), (role))
 #endif
 
+/*
+ * Declares a function that never returns, written before the declaration. PostgreSQL 18
+ * replaced the postfix pg_attribute_noreturn() by the prefix pg_noreturn (C11 _Noreturn);
+ * the older attribute also works as a prefix with every compiler PostgreSQL supports.
+ */
+#if PG_VERSION_NUM >= 180000
+#define CompatNoReturn pg_noreturn
+#else
+#define CompatNoReturn pg_attribute_noreturn()
+#endif
+
 #endif							/* PG_RETENTION_COMPAT_H */

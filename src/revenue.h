@@ -36,6 +36,7 @@
 #include "fmgr.h"
 
 #include "activity.h"
+#include "compat.h"
 
 #define SERIES_VERSION	1
 #define SERIES_REVENUE	1
@@ -85,7 +86,7 @@ extern SeriesState *SeriesTrim(SeriesState *t);
 extern void SeriesCheckKind(const SeriesState *t, int kind);
 extern SeriesState *SeriesCombine(FunctionCallInfo fcinfo, int kind, const char *what);
 extern const char *SeriesTypeName(int kind);
-extern void SeriesOutOfRange(int kind) pg_attribute_noreturn();
+CompatNoReturn extern void SeriesOutOfRange(int kind);
 extern void SeriesCheckSums(const SeriesState *t);
 
 /* span.c: churn conventions of span_table and retention_table */
